@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Runs every test/**/*.test.ts with node:test through tsx. Node 20 neither finds .ts files in a
+// folder nor expands quoted globs, so the list is built here, and an empty list is a failure
+// (a test run that ran nothing must not look green).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const only = process.argv.slice(2);
+
+function walk(dir) {
+  const found = [];
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) found.push(...walk(p));
+    else if (name.endsWith('.test.ts')) found.push(p);
+  }
+  return found;
+}
+
+let files = walk(path.join(root, 'test')).sort();
+if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
+if (files.length === 0) {
+  console.error('No test files found: refusing to report success.');
+  process.exit(1);
+}
+const concurrency = process.env.CUTTLE_TEST_CONCURRENCY ?? '2';
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  { stdio: 'inherit', cwd: root, env: { ...process.env, CUTTLE_TEST: '1' } },
+);
+process.exit(r.status ?? 1);

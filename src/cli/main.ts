@@ -1,0 +1,42 @@
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { EXIT_OK, EXIT_USAGE, exitCodeFor } from '../lib/exit-codes.js';
+import { CUTTLE_VERSION } from '../lib/version.js';
+import { normalizeArgv } from './argv.js';
+import * as configureCommands from './commands/configure-commands.js';
+import * as databaseCommands from './commands/database-commands.js';
+import * as instanceCommands from './commands/instance-commands.js';
+import * as masterKeyCommands from './commands/master-key-commands.js';
+import { err, printError } from './output.js';
+
+export const COMMAND_MODULES = [instanceCommands, configureCommands, databaseCommands, masterKeyCommands];
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('cuttle')
+    .description('Cuttle: a deployment automation server that is easy to move, back up and maintain')
+    .version(CUTTLE_VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+  for (const m of COMMAND_MODULES) m.register(program as never);
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => err(s.trimEnd()) });
+  for (const c of program.commands) {
+    c.exitOverride();
+    for (const s of c.commands) s.exitOverride();
+  }
+  return program as unknown as Command;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  process.title = 'cuttle';
+  const program = buildProgram();
+  try {
+    await program.parseAsync(normalizeArgv(argv), { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    printError(e);
+    return exitCodeFor(e);
+  }
+}

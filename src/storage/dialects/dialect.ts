@@ -1,0 +1,57 @@
+import type { Kysely } from 'kysely';
+import type { ConnectionTarget, Engine } from '../../config/connection-string.js';
+import type { LogicalType, TableSpec } from '../schema/column-types.js';
+import type { Database } from '../schema/database-types.js';
+
+/**
+ * What differs between engines, as capabilities (Kysely's DialectAdapter style). Services ask
+ * these questions and never compare engine names.
+ */
+export interface PrivilegeReport {
+  /** What the connected user lacks, in words an admin understands. Empty means all is well. */
+  missing: string[];
+  /** SQL (or a `cuttle database grant` command) that would fix it, run by a privileged user. */
+  fix: string[];
+}
+
+export interface Dialect {
+  readonly engine: Engine;
+  /** Human name: "PostgreSQL 15.20", "MariaDB 10.11.19", "SQLite 3.49.1". */
+  readonly label: string;
+  readonly serverVersion: string;
+  readonly supportsSkipLocked: boolean;
+  readonly supportsReturning: boolean;
+  readonly supportsTransactionalDdl: boolean;
+  /** Only one writer at a time (SQLite): the task queue claims under an immediate transaction. */
+  readonly singleWriter: boolean;
+  /** Engine column type for a logical type. */
+  columnType(type: LogicalType): string;
+  /** Extra clause after CREATE TABLE (...), e.g. MySQL's engine and collation. */
+  tableOptions(): string;
+  /** The user Cuttle connects as, for messages and grants. */
+  currentUser(db: Kysely<Database>): Promise<string>;
+  checkPrivileges(db: Kysely<Database>): Promise<PrivilegeReport>;
+  grantStatements(user: string, database: string): string[];
+  listTables(db: Kysely<Database>): Promise<string[]>;
+  /** Free bytes where the engine can tell; undefined where it cannot. */
+  freeSpace(db: Kysely<Database>): Promise<number | undefined>;
+  /** Bytes used by Cuttle's tables where the engine can tell. */
+  databaseSize(db: Kysely<Database>): Promise<number | undefined>;
+}
+
+export interface DialectFactory {
+  readonly engine: Engine;
+  createKysely(target: ConnectionTarget, opts: { poolSize?: number }): Kysely<Database>;
+  /** Creates the database on its server when missing (needs CREATEDB / CREATE). Returns true if created. */
+  createDatabase(target: ConnectionTarget): Promise<boolean>;
+  dropDatabase(target: ConnectionTarget): Promise<void>;
+  describe(db: Kysely<Database>, target: ConnectionTarget): Promise<Dialect>;
+}
+
+export function createTableSql(dialect: Dialect, table: TableSpec, quote: (s: string) => string): string {
+  const cols = table.columns.map(
+    (col) => `${quote(col.name)} ${dialect.columnType(col.type)}${col.nullable ? '' : ' NOT NULL'}`,
+  );
+  cols.push(`PRIMARY KEY (${table.primaryKey.map(quote).join(', ')})`);
+  return `CREATE TABLE ${quote(table.name)} (\n  ${cols.join(',\n  ')}\n)${dialect.tableOptions()}`;
+}

@@ -1,0 +1,79 @@
+import { type Kysely, type Migration, Migrator, sql } from 'kysely';
+import { PreconditionError } from '../lib/errors.js';
+import * as m0001 from './migrations/0001-initial.js';
+import type { Storage } from './storage.js';
+
+/**
+ * Schema versions. The version is the number of applied migrations; the list below is the code's
+ * knowledge. A database with a migration this code does not know was upgraded by a newer Cuttle,
+ * and nothing may run against it (the newer code may store data this code would damage).
+ */
+type Up = (db: Kysely<unknown>, dialect: Storage['dialect'], quote: (s: string) => string) => Promise<void>;
+const MIGRATIONS: [string, Up][] = [['0001-initial', m0001.up]];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
+const TABLE = 'cuttle_migrations';
+const LOCK_TABLE = 'cuttle_migration_lock';
+
+export type SchemaState = 'empty' | 'older' | 'current' | 'newer' | 'foreign';
+
+export interface SchemaStatus {
+  state: SchemaState;
+  version: number;
+  latest: number;
+  applied: string[];
+  /** Tables that are not Cuttle's (only reported when state is 'foreign'). */
+  foreignTables: string[];
+}
+
+function quoteFor(storage: Storage): (s: string) => string {
+  return storage.engine === 'mysql' ? (s) => `\`${s}\`` : (s) => `"${s}"`;
+}
+
+export async function schemaStatus(storage: Storage): Promise<SchemaStatus> {
+  const tables = await storage.dialect.listTables(storage.db);
+  const base = { latest: LATEST_SCHEMA_VERSION, foreignTables: [] as string[] };
+  if (!tables.includes(TABLE)) {
+    if (tables.length === 0) return { ...base, state: 'empty', version: 0, applied: [] };
+    return { ...base, state: 'foreign', version: 0, applied: [], foreignTables: tables.slice(0, 10) };
+  }
+  const r = await sql<{ name: string }>`SELECT name FROM ${sql.table(TABLE)} ORDER BY name`.execute(storage.db);
+  const applied = r.rows.map((x) => x.name);
+  const known = new Set(MIGRATIONS.map(([n]) => n));
+  const unknown = applied.filter((n) => !known.has(n));
+  const state: SchemaState = unknown.length ? 'newer' : applied.length < LATEST_SCHEMA_VERSION ? 'older' : 'current';
+  return { ...base, state, version: applied.length, applied };
+}
+
+export function schemaTooNew(status: SchemaStatus, where: string): PreconditionError {
+  return new PreconditionError(
+    `The database at ${where} has schema version ${status.version}, newer than this Cuttle knows (${status.latest}).`,
+    { hints: ['Upgrade Cuttle to the version that last upgraded this database; running older code could damage it.'] },
+  );
+}
+
+/** Applies pending migrations under the engine's migration lock (safe when several nodes start at once). */
+export async function migrateToLatest(storage: Storage): Promise<{ from: number; to: number }> {
+  const before = await schemaStatus(storage);
+  if (before.state === 'newer') throw schemaTooNew(before, storage.description);
+  if (before.state === 'foreign') {
+    throw new PreconditionError(`The database at ${storage.description} holds tables that are not Cuttle's.`, {
+      details: before.foreignTables,
+      hints: ['Give Cuttle a database of its own.'],
+    });
+  }
+  const quote = quoteFor(storage);
+  const migrations: Record<string, Migration> = {};
+  for (const [name, up] of MIGRATIONS) {
+    migrations[name] = { up: (db) => up(db, storage.dialect, quote) };
+  }
+  const migrator = new Migrator({
+    db: storage.db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: TABLE,
+    migrationLockTableName: LOCK_TABLE,
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return { from: before.version, to: LATEST_SCHEMA_VERSION };
+}

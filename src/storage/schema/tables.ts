@@ -1,0 +1,16 @@
+import type { TableSpec } from './column-types.js';
+import { TABLES_V1 } from './tables-v1.js';
+
+/**
+ * The logical schema at the newest migration, in copy order (parents first). Backup, restore, move
+ * and verification iterate this list; a test checks the live database against it on every engine.
+ */
+export const TABLES: TableSpec[] = TABLES_V1;
+
+export const TABLE_BY_NAME = new Map(TABLES.map((t) => [t.name, t]));
+
+export function tableSpec(name: string): TableSpec {
+  const t = TABLE_BY_NAME.get(name);
+  if (!t) throw new Error(`Unknown table ${name}`);
+  return t;
+}
