@@ -38,9 +38,12 @@ export async function configureInstance(inst: Instance, input: ConfigureInput): 
     try {
       url = new URL(input.listen);
     } catch {
-      throw new UsageError(`--listen "${input.listen}" is not a URL.`, { hints: ['Example: --listen http://0.0.0.0:8080'] });
+      throw new UsageError(`--listen "${input.listen}" is not a URL.`, {
+        hints: ['Example: --listen http://0.0.0.0:8080'],
+      });
     }
-    if (url.protocol !== 'http:') throw new UsageError('--listen must be an http:// URL (put TLS in a reverse proxy).');
+    if (url.protocol !== 'http:')
+      throw new UsageError('--listen must be an http:// URL (put TLS in a reverse proxy).');
     if (!url.port) throw new UsageError('--listen must name a port, e.g. http://0.0.0.0:8080');
     pushHistory(cfg, 'listen', cfg.listen);
     cfg.listen = `http://${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${url.port}`;

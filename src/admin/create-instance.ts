@@ -40,9 +40,12 @@ export async function createInstance(input: CreateInstanceInput): Promise<Create
   const home = path.resolve(input.home);
   const existing = findInstance(input.name);
   if (existing) {
-    throw new PreconditionError(`An instance named "${input.name}" is already registered (${existing.configFile}).`, {
-      hints: ['Choose another --instance name, or `cuttle delete-instance` the old registration first.'],
-    });
+    throw new PreconditionError(
+      `An instance named "${input.name}" is already registered (${existing.configFile}).`,
+      {
+        hints: ['Choose another --instance name, or `cuttle delete-instance` the old registration first.'],
+      },
+    );
   }
   const configFile = configPathFor(home);
   if (fs.existsSync(configFile)) {
@@ -64,18 +67,26 @@ export async function createInstance(input: CreateInstanceInput): Promise<Create
     const status = await schemaStatus(storage);
     if (status.state === 'newer') throw schemaTooNew(status, storage.description);
     if (status.state === 'foreign') {
-      throw new PreconditionError(`The database at ${storage.description} holds tables that are not Cuttle's.`, {
-        details: status.foreignTables,
-        hints: ['Give Cuttle an empty database of its own.'],
-      });
+      throw new PreconditionError(
+        `The database at ${storage.description} holds tables that are not Cuttle's.`,
+        {
+          details: status.foreignTables,
+          hints: ['Give Cuttle an empty database of its own.'],
+        },
+      );
     }
     const existingId = status.state === 'empty' ? undefined : await getMeta(storage.db, META.instanceId);
     if (existingId) {
       // Join: the database belongs to an instance already; only its master key may be used.
       if (!supplied) {
-        throw new PreconditionError(`The database at ${storage.description} already holds a Cuttle instance.`, {
-          hints: ["To join it, supply that instance's master key with --master-key-file FILE or CUTTLE_MASTER_KEY."],
-        });
+        throw new PreconditionError(
+          `The database at ${storage.description} already holds a Cuttle instance.`,
+          {
+            hints: [
+              "To join it, supply that instance's master key with --master-key-file FILE or CUTTLE_MASTER_KEY.",
+            ],
+          },
+        );
       }
       const canary = await checkCanary(storage.db, supplied);
       if (!canary.ok) {
@@ -87,9 +98,12 @@ export async function createInstance(input: CreateInstanceInput): Promise<Create
         );
       }
       if (status.state === 'older') {
-        throw new PreconditionError(`The database at ${storage.description} has an older schema (${status.version}).`, {
-          hints: ['Run `cuttle database upgrade` from an existing node first.'],
-        });
+        throw new PreconditionError(
+          `The database at ${storage.description} has an older schema (${status.version}).`,
+          {
+            hints: ['Run `cuttle database upgrade` from an existing node first.'],
+          },
+        );
       }
       key = supplied;
       joined = true;
@@ -123,13 +137,21 @@ export async function createInstance(input: CreateInstanceInput): Promise<Create
 }
 
 /** Re-registers an instance whose files were moved by hand (Octopus's `create-instance --config`). */
-export function registerExistingConfig(name: string, configFile: string): { name: string; home: string; configFile: string } {
+export function registerExistingConfig(
+  name: string,
+  configFile: string,
+): { name: string; home: string; configFile: string } {
   validateInstanceName(name);
   const file = path.resolve(configFile);
   const cfg = loadConfig(file);
   const home = path.dirname(file);
   if (cfg.home !== home || cfg.instanceName !== name) {
-    cfg.history.push({ changed: new Date().toISOString(), setting: 'home', previous: cfg.home, note: 're-registered' });
+    cfg.history.push({
+      changed: new Date().toISOString(),
+      setting: 'home',
+      previous: cfg.home,
+      note: 're-registered',
+    });
     cfg.home = home;
     cfg.instanceName = name;
     saveConfig(file, cfg);

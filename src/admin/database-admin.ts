@@ -22,7 +22,10 @@ export interface DatabaseReport {
 }
 
 /** `cuttle database check`: everything an admin needs to know before trusting a database. */
-export async function checkDatabase(target: ConnectionTarget, key: MasterKey | undefined): Promise<DatabaseReport> {
+export async function checkDatabase(
+  target: ConnectionTarget,
+  key: MasterKey | undefined,
+): Promise<DatabaseReport> {
   const storage = await openStorage(target);
   try {
     const status = await schemaStatus(storage);
@@ -56,12 +59,16 @@ export async function checkDatabase(target: ConnectionTarget, key: MasterKey | u
 }
 
 /** `cuttle database create`: the database (if missing) and the schema; idempotent. */
-export async function createDatabase(target: ConnectionTarget): Promise<{ created: boolean; from: number; to: number }> {
-  const created = await dialectFactory(target.engine).createDatabase(target).catch(async (err) => {
-    // Creating needs rights the app user may lack; the database may exist already anyway.
-    const { classifyConnectionError } = await import('../storage/connection-errors.js');
-    throw classifyConnectionError(err, target);
-  });
+export async function createDatabase(
+  target: ConnectionTarget,
+): Promise<{ created: boolean; from: number; to: number }> {
+  const created = await dialectFactory(target.engine)
+    .createDatabase(target)
+    .catch(async (err) => {
+      // Creating needs rights the app user may lack; the database may exist already anyway.
+      const { classifyConnectionError } = await import('../storage/connection-errors.js');
+      throw classifyConnectionError(err, target);
+    });
   const storage = await openStorage(target);
   try {
     await requirePrivileges(storage);
@@ -73,19 +80,27 @@ export async function createDatabase(target: ConnectionTarget): Promise<{ create
 }
 
 /** `cuttle database upgrade`. */
-export async function upgradeDatabase(target: ConnectionTarget, key: MasterKey): Promise<{ from: number; to: number }> {
+export async function upgradeDatabase(
+  target: ConnectionTarget,
+  key: MasterKey,
+): Promise<{ from: number; to: number }> {
   const storage = await openStorage(target);
   try {
     const status = await schemaStatus(storage);
     if (status.state === 'newer') throw schemaTooNew(status, storage.description);
     if (status.state === 'empty') {
-      throw new PreconditionError(`The database at ${storage.description} is empty; there is nothing to upgrade.`, {
-        hints: ['`cuttle database create` creates the schema.'],
-      });
+      throw new PreconditionError(
+        `The database at ${storage.description} is empty; there is nothing to upgrade.`,
+        {
+          hints: ['`cuttle database create` creates the schema.'],
+        },
+      );
     }
     const canary = await checkCanary(storage.db, key);
     if (!canary.ok && canary.reason !== 'missing') {
-      throw new PreconditionError(`The master key does not open the canary of ${storage.description} (${canary.reason}).`);
+      throw new PreconditionError(
+        `The master key does not open the canary of ${storage.description} (${canary.reason}).`,
+      );
     }
     await requirePrivileges(storage);
     return await migrateToLatest(storage);
@@ -97,20 +112,30 @@ export async function upgradeDatabase(target: ConnectionTarget, key: MasterKey):
 async function requirePrivileges(storage: Awaited<ReturnType<typeof openStorage>>): Promise<void> {
   const p = await storage.dialect.checkPrivileges(storage.db);
   if (p.missing.length) {
-    throw new PreconditionError(`The database user lacks privileges Cuttle needs on ${storage.description}.`, {
-      details: p.missing,
-      hints: ['A privileged user can fix it with:', ...p.fix.map((s) => `  ${s}`), 'or run `cuttle database grant --user NAME`.'],
-    });
+    throw new PreconditionError(
+      `The database user lacks privileges Cuttle needs on ${storage.description}.`,
+      {
+        details: p.missing,
+        hints: [
+          'A privileged user can fix it with:',
+          ...p.fix.map((s) => `  ${s}`),
+          'or run `cuttle database grant --user NAME`.',
+        ],
+      },
+    );
   }
 }
 
 /** `cuttle database grant --user NAME`: run as a privileged login, grants what Cuttle needs to NAME. */
 export async function grantDatabase(target: ConnectionTarget, user: string): Promise<string[]> {
-  if (!/^[A-Za-z0-9_.@%-]{1,100}$/.test(user)) throw new PreconditionError(`"${user}" is not a valid user name.`);
+  if (!/^[A-Za-z0-9_.@%-]{1,100}$/.test(user))
+    throw new PreconditionError(`"${user}" is not a valid user name.`);
   const storage = await openStorage(target);
   try {
     if (target.engine === 'sqlite') {
-      throw new PreconditionError('SQLite has no users to grant to: give the service account write access to the file.');
+      throw new PreconditionError(
+        'SQLite has no users to grant to: give the service account write access to the file.',
+      );
     }
     const statements = storage.dialect.grantStatements(user, target.database);
     const { sql } = await import('kysely');

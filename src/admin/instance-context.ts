@@ -78,7 +78,11 @@ export interface OpenChecks {
 }
 
 /** Opens a database the instance may use: reachable, schema compatible, master key right, not fenced. */
-export async function openCheckedStorage(target: ConnectionTarget, key: MasterKey, checks: OpenChecks = {}): Promise<Storage> {
+export async function openCheckedStorage(
+  target: ConnectionTarget,
+  key: MasterKey,
+  checks: OpenChecks = {},
+): Promise<Storage> {
   const storage = await openStorage(target);
   try {
     await checkStorage(storage, key, checks);
@@ -95,7 +99,9 @@ export async function checkStorage(storage: Storage, key: MasterKey, checks: Ope
   if (status.state === 'newer') throw schemaTooNew(status, where);
   if (status.state === 'empty' || status.state === 'foreign') {
     throw new PreconditionError(`The database at ${where} holds no Cuttle schema.`, {
-      hints: ['Restore a backup into it (`cuttle backup restore`) or create the schema with `cuttle database create`.'],
+      hints: [
+        'Restore a backup into it (`cuttle backup restore`) or create the schema with `cuttle database create`.',
+      ],
     });
   }
   if (status.state === 'older' && !checks.allowOlder) {

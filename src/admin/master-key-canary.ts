@@ -16,7 +16,9 @@ export async function writeCanary(db: Kysely<Database>, key: MasterKey): Promise
   await setMeta(db, META.canary, seal(key, PLAINTEXT));
 }
 
-export type CanaryResult = { ok: true; keyId: string } | { ok: false; reason: 'missing' | 'wrong-key' | 'corrupt'; keyId?: string };
+export type CanaryResult =
+  | { ok: true; keyId: string }
+  | { ok: false; reason: 'missing' | 'wrong-key' | 'corrupt'; keyId?: string };
 
 export async function checkCanary(db: Kysely<Database>, key: MasterKey): Promise<CanaryResult> {
   const env = await getMeta(db, META.canary);
@@ -33,9 +35,12 @@ export async function checkCanary(db: Kysely<Database>, key: MasterKey): Promise
 export async function requireCanary(db: Kysely<Database>, key: MasterKey, where: string): Promise<void> {
   const r = await checkCanary(db, key);
   if (r.ok) return;
-  if (r.reason === 'wrong-key') throw new WrongMasterKeyError(r.keyId ?? 'unknown', `the database at ${where}`);
+  if (r.reason === 'wrong-key')
+    throw new WrongMasterKeyError(r.keyId ?? 'unknown', `the database at ${where}`);
   if (r.reason === 'missing') {
-    throw new PreconditionError(`The database at ${where} has no master-key canary: it was not set up by Cuttle.`);
+    throw new PreconditionError(
+      `The database at ${where} has no master-key canary: it was not set up by Cuttle.`,
+    );
   }
   throw new PreconditionError(`The master-key canary in ${where} is damaged.`, {
     hints: ['Restore the database from a backup, or run `cuttle lost-master-key` if the key is lost.'],

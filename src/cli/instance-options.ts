@@ -1,7 +1,9 @@
 import { type Command, InvalidArgumentError, type OptionValues } from '@commander-js/extra-typings';
 
 /** The options every instance command takes. */
-export function withInstance<A extends unknown[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>) {
+export function withInstance<A extends unknown[], O extends OptionValues, G extends OptionValues>(
+  cmd: Command<A, O, G>,
+) {
   return cmd
     .option('--instance <name>', 'the instance to act on (default: "default")')
     .option('--config <file>', "the instance's config file, instead of --instance")

@@ -38,14 +38,18 @@ export function parseConnectionString(raw: string, baseDir = process.cwd()): Con
   const lower = value.toLowerCase();
   if (lower.startsWith('sqlite:')) {
     const rest = value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (!rest) throw new PreconditionError('The SQLite connection string names no file.', { hints: [examples()] });
+    if (!rest)
+      throw new PreconditionError('The SQLite connection string names no file.', { hints: [examples()] });
     return { engine: 'sqlite', file: path.resolve(baseDir, rest) };
   }
   if (/^(postgres|postgresql|mysql|mariadb):\/\//.test(lower)) return parseUrl(value);
   if (/^[a-z]+:\/\//.test(lower)) {
-    throw new PreconditionError(`The connection string uses an unsupported scheme "${lower.split(':')[0]}".`, {
-      hints: [`${SUPPORTED}.`, examples()],
-    });
+    throw new PreconditionError(
+      `The connection string uses an unsupported scheme "${lower.split(':')[0]}".`,
+      {
+        hints: [`${SUPPORTED}.`, examples()],
+      },
+    );
   }
   if (value.includes('=')) return parseKeywords(value, baseDir);
   if (/\.(db|sqlite|sqlite3)$/i.test(value)) return { engine: 'sqlite', file: path.resolve(baseDir, value) };
@@ -75,11 +79,15 @@ function parseUrl(value: string): ServerTarget {
   const scheme = url.protocol.replace(/:$/, '').toLowerCase();
   const engine: ServerTarget['engine'] = scheme.startsWith('postgres') ? 'postgres' : 'mysql';
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (!url.hostname) throw new PreconditionError('The connection string names no host.', { hints: [examples()] });
+  if (!url.hostname)
+    throw new PreconditionError('The connection string names no host.', { hints: [examples()] });
   if (!database) {
-    throw new PreconditionError('The connection string names no database (the path after the host, e.g. /cuttle).', {
-      hints: [examples()],
-    });
+    throw new PreconditionError(
+      'The connection string names no database (the path after the host, e.g. /cuttle).',
+      {
+        hints: [examples()],
+      },
+    );
   }
   const params: Record<string, string> = {};
   url.searchParams.forEach((v, k) => {
@@ -105,15 +113,9 @@ function parseKeywords(value: string, baseDir: string): ConnectionTarget {
   for (const part of value.split(';')) {
     if (!part.trim()) continue;
     const eq = part.indexOf('=');
-    if (eq < 0) throw new PreconditionError('The connection string has a part without "=".', { hints: [examples()] });
-    pairs.set(
-      part
-        .slice(0, eq)
-        .trim()
-        .toLowerCase()
-        .replace(/[\s_]/g, ''),
-      part.slice(eq + 1).trim(),
-    );
+    if (eq < 0)
+      throw new PreconditionError('The connection string has a part without "=".', { hints: [examples()] });
+    pairs.set(part.slice(0, eq).trim().toLowerCase().replace(/[\s_]/g, ''), part.slice(eq + 1).trim());
   }
   const get = (...keys: string[]) => {
     for (const k of keys) {
@@ -134,7 +136,10 @@ function parseKeywords(value: string, baseDir: string): ConnectionTarget {
   ) {
     throw sqlServerRefusal(pairs);
   }
-  if (provider === 'sqlite' || (!provider && pairs.has('datasource') && !pairs.has('host') && looksLikeFile(dataSource))) {
+  if (
+    provider === 'sqlite' ||
+    (!provider && pairs.has('datasource') && !pairs.has('host') && looksLikeFile(dataSource))
+  ) {
     if (!dataSource) throw new PreconditionError('The SQLite connection string names no Data Source file.');
     return { engine: 'sqlite', file: path.resolve(baseDir, dataSource) };
   }
@@ -157,7 +162,8 @@ function parseKeywords(value: string, baseDir: string): ConnectionTarget {
   const host = dataSource;
   const database = get('database', 'initialcatalog', 'db');
   if (!host) throw new PreconditionError('The connection string names no Host.', { hints: [examples()] });
-  if (!database) throw new PreconditionError('The connection string names no Database.', { hints: [examples()] });
+  if (!database)
+    throw new PreconditionError('The connection string names no Database.', { hints: [examples()] });
   let port = defaultPort(engine);
   let hostOnly = host;
   const m = /^(.*?)(?:[:,](\d+))?$/.exec(host);
@@ -167,7 +173,8 @@ function parseKeywords(value: string, baseDir: string): ConnectionTarget {
   }
   const portValue = get('port');
   if (portValue) {
-    if (!/^\d+$/.test(portValue)) throw new PreconditionError('The connection string has a Port that is not a number.');
+    if (!/^\d+$/.test(portValue))
+      throw new PreconditionError('The connection string has a Port that is not a number.');
     port = Number(portValue);
   }
   const params: Record<string, string> = {};
@@ -189,7 +196,9 @@ function looksLikeFile(v: string | undefined): boolean {
 }
 
 function sqlServerRefusal(pairs: Map<string, string>): PreconditionError {
-  const server = (pairs.get('datasource') ?? pairs.get('server') ?? 'HOST').split('\\')[0]!.replace(/^tcp:/i, '');
+  const server = (pairs.get('datasource') ?? pairs.get('server') ?? 'HOST')
+    .split('\\')[0]!
+    .replace(/^tcp:/i, '');
   const db = pairs.get('initialcatalog') ?? pairs.get('database') ?? 'Cuttle';
   const host = server.split(',')[0] || 'HOST';
   return new PreconditionError('This is a SQL Server connection string; Cuttle does not run on SQL Server.', {

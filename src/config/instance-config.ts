@@ -1,13 +1,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type MasterKey } from '../crypto/master-key.js';
 import { open, seal } from '../crypto/envelope.js';
+import type { MasterKey } from '../crypto/master-key.js';
 import { nowIso } from '../lib/clock.js';
 import { PreconditionError } from '../lib/errors.js';
 import { registerSecret } from '../lib/redact.js';
 import { readJsonFile, writeFileAtomic } from './atomic-file.js';
-import { type ConnectionTarget, describeTarget, formatTarget, parseConnectionString } from './connection-string.js';
+import {
+  type ConnectionTarget,
+  describeTarget,
+  formatTarget,
+  parseConnectionString,
+} from './connection-string.js';
 import { MASTER_KEY_FILE_NAME } from './home-layout.js';
 
 /**
@@ -103,7 +108,9 @@ export function openConnection(stored: StoredConnection, key: MasterKey, home: s
 
 export function describeStored(stored: StoredConnection, home: string): string {
   const t = parseConnectionString(stored.connectionString, home);
-  return describeTarget(t.engine === 'sqlite' ? t : { ...t, password: stored.sealedPassword ? 'x' : undefined });
+  return describeTarget(
+    t.engine === 'sqlite' ? t : { ...t, password: stored.sealedPassword ? 'x' : undefined },
+  );
 }
 
 export function resolvePath(cfg: InstanceConfig, p: string): string {

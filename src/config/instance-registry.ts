@@ -63,9 +63,12 @@ export function registerInstance(name: string, configFile: string, opts: { repla
   const reg = read();
   const existing = reg.instances.find((i) => i.name === name);
   if (existing && !opts.replace && path.resolve(existing.configFile) !== path.resolve(configFile)) {
-    throw new PreconditionError(`An instance named "${name}" is already registered (${existing.configFile}).`, {
-      hints: ['Choose another --instance name, or `cuttle delete-instance` the old registration first.'],
-    });
+    throw new PreconditionError(
+      `An instance named "${name}" is already registered (${existing.configFile}).`,
+      {
+        hints: ['Choose another --instance name, or `cuttle delete-instance` the old registration first.'],
+      },
+    );
   }
   reg.instances = reg.instances.filter((i) => i.name !== name);
   reg.instances.push({ name, configFile: path.resolve(configFile), registered: new Date().toISOString() });
@@ -83,7 +86,9 @@ export function unregisterInstance(name: string): RegistryEntry {
 export function validateInstanceName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) {
     throw new PreconditionError(`"${name}" is not a valid instance name.`, {
-      hints: ['Use letters, digits, ".", "_" and "-" (at most 64 characters), starting with a letter or digit.'],
+      hints: [
+        'Use letters, digits, ".", "_" and "-" (at most 64 characters), starting with a letter or digit.',
+      ],
     });
   }
 }

@@ -18,7 +18,9 @@ export function seal(key: MasterKey, plaintext: string): string {
   const cipher = createCipheriv('aes-256-gcm', key.bytes, iv);
   const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   const tag = cipher.getAuthTag();
-  return [PREFIX, key.id, iv.toString('base64url'), ct.toString('base64url'), tag.toString('base64url')].join('.');
+  return [PREFIX, key.id, iv.toString('base64url'), ct.toString('base64url'), tag.toString('base64url')].join(
+    '.',
+  );
 }
 
 export function envelopeKeyId(envelope: string): string | undefined {
@@ -39,7 +41,8 @@ export class WrongMasterKeyError extends PreconditionError {
 
 export function open(key: MasterKey, envelope: string): string {
   const parts = envelope.split('.');
-  if (parts.length !== 5 || parts[0] !== PREFIX) throw new RuntimeFailure('A sensitive value is not a valid envelope.');
+  if (parts.length !== 5 || parts[0] !== PREFIX)
+    throw new RuntimeFailure('A sensitive value is not a valid envelope.');
   const [, keyId, iv, ct, tag] = parts as [string, string, string, string, string];
   if (keyId !== key.id) throw new WrongMasterKeyError(keyId);
   try {
@@ -47,6 +50,8 @@ export function open(key: MasterKey, envelope: string): string {
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
   } catch (err) {
-    throw new RuntimeFailure('A sensitive value failed its integrity check: the stored data is corrupt.', { cause: err });
+    throw new RuntimeFailure('A sensitive value failed its integrity check: the stored data is corrupt.', {
+      cause: err,
+    });
   }
 }

@@ -49,7 +49,10 @@ export async function openKeyBundle(bundle: KeyBundle, passphrase: string): Prom
     const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(bundle.iv, 'base64'));
     decipher.setAAD(Buffer.from(bundle.keyId));
     decipher.setAuthTag(Buffer.from(bundle.tag, 'base64'));
-    const bytes = Buffer.concat([decipher.update(Buffer.from(bundle.ciphertext, 'base64')), decipher.final()]);
+    const bytes = Buffer.concat([
+      decipher.update(Buffer.from(bundle.ciphertext, 'base64')),
+      decipher.final(),
+    ]);
     return MasterKey.parse(bytes.toString('base64'), 'the key bundle');
   } catch {
     throw new PreconditionError('The passphrase does not open the key bundle.', {

@@ -30,7 +30,12 @@ export function suppliedKey(opts: KeySourceOptions): MasterKey | undefined {
 }
 
 export function resolveKey(opts: KeySourceOptions): MasterKey | undefined {
-  return suppliedKey(opts) ?? (opts.instanceKeyFile && fs.existsSync(opts.instanceKeyFile) ? readKeyFile(opts.instanceKeyFile) : undefined);
+  return (
+    suppliedKey(opts) ??
+    (opts.instanceKeyFile && fs.existsSync(opts.instanceKeyFile)
+      ? readKeyFile(opts.instanceKeyFile)
+      : undefined)
+  );
 }
 
 export function writeKeyFile(file: string, key: MasterKey): void {

@@ -23,7 +23,11 @@ export class CuttleError extends Error {
   /** Extra detail lines (Octopus's `Errors` array). */
   readonly details: string[];
 
-  constructor(kind: ErrorKind, message: string, opts: { hints?: string[]; details?: string[]; cause?: unknown } = {}) {
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    opts: { hints?: string[]; details?: string[]; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.kind = kind;
     this.hints = opts.hints ?? [];
@@ -70,8 +74,12 @@ export class UnauthorizedError extends CuttleError {
 }
 
 export class MaintenanceModeError extends CuttleError {
-  constructor(message = 'Cuttle is in maintenance mode: only administrators can make changes until it is turned off.') {
-    super('maintenance', message, { hints: ['An administrator can turn it off with `cuttle maintenance --off`.'] });
+  constructor(
+    message = 'Cuttle is in maintenance mode: only administrators can make changes until it is turned off.',
+  ) {
+    super('maintenance', message, {
+      hints: ['An administrator can turn it off with `cuttle maintenance --off`.'],
+    });
   }
 }
 

@@ -33,11 +33,19 @@ export function encodeValue(type: LogicalType, v: unknown, column: string): Cano
     case 'int':
     case 'bigint': {
       const n = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : Number(v);
-      if (!Number.isSafeInteger(n)) throw new CodecError(`${column}: ${String(v)} is not an integer below 2^53`);
+      if (!Number.isSafeInteger(n))
+        throw new CodecError(`${column}: ${String(v)} is not an integer below 2^53`);
       return n;
     }
     case 'int64': {
-      const s = typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : typeof v === 'number' ? String(v) : '';
+      const s =
+        typeof v === 'string'
+          ? v
+          : typeof v === 'bigint'
+            ? v.toString()
+            : typeof v === 'number'
+              ? String(v)
+              : '';
       if (!/^-?\d+$/.test(s)) throw new CodecError(`${column}: ${String(v)} is not an integer`);
       return BigInt(s).toString();
     }
@@ -79,7 +87,9 @@ export function encodeRow(table: TableSpec, row: Record<string, unknown>): Canon
 
 export function decodeRow(table: TableSpec, values: CanonicalValue[]): Record<string, unknown> {
   if (values.length !== table.columns.length) {
-    throw new CodecError(`${table.name}: a row has ${values.length} values, the table ${table.columns.length} columns`);
+    throw new CodecError(
+      `${table.name}: a row has ${values.length} values, the table ${table.columns.length} columns`,
+    );
   }
   const row: Record<string, unknown> = {};
   table.columns.forEach((c, i) => {

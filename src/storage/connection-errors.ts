@@ -12,9 +12,12 @@ export function classifyConnectionError(err: unknown, target: ConnectionTarget):
   const code = String(e.code ?? '');
   if (target.engine === 'sqlite') {
     if (code === 'SQLITE_CANTOPEN') {
-      return new PreconditionError(`The SQLite database ${target.file} cannot be opened (missing file or folder?).`, {
-        hints: ['Check the path, or create it with `cuttle database create`.'],
-      });
+      return new PreconditionError(
+        `The SQLite database ${target.file} cannot be opened (missing file or folder?).`,
+        {
+          hints: ['Check the path, or create it with `cuttle database create`.'],
+        },
+      );
     }
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
       return new PreconditionError(`${target.file} is not a SQLite database (or it is damaged).`);
@@ -24,26 +27,39 @@ export function classifyConnectionError(err: unknown, target: ConnectionTarget):
   const hostPort = `${target.host}:${target.port}`;
   if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) {
     return new PreconditionError(`Cannot reach the database server at ${hostPort}: connection refused.`, {
-      hints: ['Check that the server runs and listens on that address and port, and that no firewall is in between.'],
+      hints: [
+        'Check that the server runs and listens on that address and port, and that no firewall is in between.',
+      ],
     });
   }
   if (['ENOTFOUND', 'EAI_AGAIN'].includes(code)) {
-    return new PreconditionError(`Cannot reach the database server: the host name "${target.host}" does not resolve.`, {
-      hints: ['Check the Host part of the connection string.'],
-    });
+    return new PreconditionError(
+      `Cannot reach the database server: the host name "${target.host}" does not resolve.`,
+      {
+        hints: ['Check the Host part of the connection string.'],
+      },
+    );
   }
   if (code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? '')) {
-    return new PreconditionError(`Cannot reach the database server at ${hostPort}: the connection timed out.`);
+    return new PreconditionError(
+      `Cannot reach the database server at ${hostPort}: the connection timed out.`,
+    );
   }
   if (code === '28P01' || code === 'ER_ACCESS_DENIED_ERROR' || e.errno === 1045) {
-    return new PreconditionError(`The database server at ${hostPort} refused the login of user "${target.user}": wrong password or unknown user.`, {
-      hints: ['Check Username and Password in the connection string.'],
-    });
+    return new PreconditionError(
+      `The database server at ${hostPort} refused the login of user "${target.user}": wrong password or unknown user.`,
+      {
+        hints: ['Check Username and Password in the connection string.'],
+      },
+    );
   }
   if (code === '28000') {
-    return new PreconditionError(`The database server at ${hostPort} has no authentication rule that lets user "${target.user}" in.`, {
-      hints: ['Add a host/md5 or scram-sha-256 line for this user and address to pg_hba.conf.'],
-    });
+    return new PreconditionError(
+      `The database server at ${hostPort} has no authentication rule that lets user "${target.user}" in.`,
+      {
+        hints: ['Add a host/md5 or scram-sha-256 line for this user and address to pg_hba.conf.'],
+      },
+    );
   }
   if (code === '3D000' || code === 'ER_BAD_DB_ERROR' || e.errno === 1049) {
     return new PreconditionError(`The database "${target.database}" does not exist on ${hostPort}.`, {

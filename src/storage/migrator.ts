@@ -37,18 +37,28 @@ export async function schemaStatus(storage: Storage): Promise<SchemaStatus> {
     if (tables.length === 0) return { ...base, state: 'empty', version: 0, applied: [] };
     return { ...base, state: 'foreign', version: 0, applied: [], foreignTables: tables.slice(0, 10) };
   }
-  const r = await sql<{ name: string }>`SELECT name FROM ${sql.table(TABLE)} ORDER BY name`.execute(storage.db);
+  const r = await sql<{ name: string }>`SELECT name FROM ${sql.table(TABLE)} ORDER BY name`.execute(
+    storage.db,
+  );
   const applied = r.rows.map((x) => x.name);
   const known = new Set(MIGRATIONS.map(([n]) => n));
   const unknown = applied.filter((n) => !known.has(n));
-  const state: SchemaState = unknown.length ? 'newer' : applied.length < LATEST_SCHEMA_VERSION ? 'older' : 'current';
+  const state: SchemaState = unknown.length
+    ? 'newer'
+    : applied.length < LATEST_SCHEMA_VERSION
+      ? 'older'
+      : 'current';
   return { ...base, state, version: applied.length, applied };
 }
 
 export function schemaTooNew(status: SchemaStatus, where: string): PreconditionError {
   return new PreconditionError(
     `The database at ${where} has schema version ${status.version}, newer than this Cuttle knows (${status.latest}).`,
-    { hints: ['Upgrade Cuttle to the version that last upgraded this database; running older code could damage it.'] },
+    {
+      hints: [
+        'Upgrade Cuttle to the version that last upgraded this database; running older code could damage it.',
+      ],
+    },
   );
 }
 
@@ -57,10 +67,13 @@ export async function migrateToLatest(storage: Storage): Promise<{ from: number;
   const before = await schemaStatus(storage);
   if (before.state === 'newer') throw schemaTooNew(before, storage.description);
   if (before.state === 'foreign') {
-    throw new PreconditionError(`The database at ${storage.description} holds tables that are not Cuttle's.`, {
-      details: before.foreignTables,
-      hints: ['Give Cuttle a database of its own.'],
-    });
+    throw new PreconditionError(
+      `The database at ${storage.description} holds tables that are not Cuttle's.`,
+      {
+        details: before.foreignTables,
+        hints: ['Give Cuttle a database of its own.'],
+      },
+    );
   }
   const quote = quoteFor(storage);
   const migrations: Record<string, Migration> = {};

@@ -26,7 +26,11 @@ export async function* readTable(
     const where = after
       ? sql`WHERE ${pkRefs} > ${pk.length === 1 ? sql`${after[0]}` : sql`(${sql.join(after.map((v) => sql`${v}`))})`}`
       : sql``;
-    const r = await sql<Record<string, unknown>>`SELECT ${cols} FROM ${sql.table(table.name)} ${where} ORDER BY ${order} LIMIT ${sql.lit(batch)}`.execute(db);
+    const r = await sql<
+      Record<string, unknown>
+    >`SELECT ${cols} FROM ${sql.table(table.name)} ${where} ORDER BY ${order} LIMIT ${sql.lit(batch)}`.execute(
+      db,
+    );
     if (r.rows.length === 0) return;
     const rows = r.rows.map((row) => encodeRow(table, row));
     yield rows;

@@ -26,7 +26,9 @@ for (const engine of ENGINES) {
         const tables = new Set(await storage.dialect.listTables(storage.db));
         for (const spec of TABLES) {
           assert.ok(tables.has(spec.name), `table ${spec.name}`);
-          const r = await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(spec.name)} WHERE 1 = 0`.execute(storage.db);
+          const r = await sql<
+            Record<string, unknown>
+          >`SELECT * FROM ${sql.table(spec.name)} WHERE 1 = 0`.execute(storage.db);
           void r;
           const cols = await storage.db.introspection.getTables();
           const live = cols.find((x) => x.name === spec.name)!;
@@ -36,7 +38,11 @@ for (const engine of ENGINES) {
             `columns of ${spec.name}`,
           );
           for (const c of spec.columns) {
-            assert.equal(live.columns.find((x) => x.name === c.name)!.isNullable, !!c.nullable, `${spec.name}.${c.name} nullability`);
+            assert.equal(
+              live.columns.find((x) => x.name === c.name)!.isNullable,
+              !!c.nullable,
+              `${spec.name}.${c.name} nullability`,
+            );
           }
         }
       } finally {
@@ -50,7 +56,9 @@ for (const engine of ENGINES) {
       const storage = await openStorage(t.target, { create: true });
       try {
         await migrateToLatest(storage);
-        await sql`INSERT INTO cuttle_migrations (name, timestamp) VALUES ('9999-from-the-future', '2030-01-01T00:00:00.000Z')`.execute(storage.db);
+        await sql`INSERT INTO cuttle_migrations (name, timestamp) VALUES ('9999-from-the-future', '2030-01-01T00:00:00.000Z')`.execute(
+          storage.db,
+        );
         const s = await schemaStatus(storage);
         assert.equal(s.state, 'newer');
         await assert.rejects(migrateToLatest(storage), /newer than this Cuttle knows/);
@@ -70,7 +78,9 @@ for (const engine of ENGINES) {
           Array.from({ length: 60 }, (_, i) => nextId(i % 2 ? s1.db : s2.db, 'Projects')),
         );
         assert.equal(new Set(ids).size, 60);
-        const inTrx = await s1.db.transaction().execute(async (trx) => [await nextId(trx, 'Events'), await nextId(trx, 'Events')]);
+        const inTrx = await s1.db
+          .transaction()
+          .execute(async (trx) => [await nextId(trx, 'Events'), await nextId(trx, 'Events')]);
         assert.equal(new Set(inTrx).size, 2);
       } finally {
         await s1.close();

@@ -31,19 +31,51 @@ export function tempDir(label: string): string {
 }
 
 /** A database name of its own for one test (dropped by `drop`). Nothing is created yet. */
-export function testDatabase(engine: Engine, label: string, opts: { user?: string; password?: string } = {}): TestDatabase {
-  const name = `cuttle_t_${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20)}_${randomBytes(4).toString('hex')}`;
+export function testDatabase(
+  engine: Engine,
+  label: string,
+  opts: { user?: string; password?: string } = {},
+): TestDatabase {
+  const name = `cuttle_t_${label
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 20)}_${randomBytes(4).toString('hex')}`;
   let target: ConnectionTarget;
   if (engine === 'sqlite') target = { engine, file: path.join(tempDir(label), `${name}.db`) };
   else if (engine === 'postgres') {
-    target = { engine, host: PG_HOST, port: PG_PORT, database: name, user: opts.user ?? 'postgres', password: opts.password, params: {} };
+    target = {
+      engine,
+      host: PG_HOST,
+      port: PG_PORT,
+      database: name,
+      user: opts.user ?? 'postgres',
+      password: opts.password,
+      params: {},
+    };
   } else {
-    target = { engine, host: MYSQL_HOST, port: MYSQL_PORT, database: name, user: opts.user ?? 'root', password: opts.password, params: {} };
+    target = {
+      engine,
+      host: MYSQL_HOST,
+      port: MYSQL_PORT,
+      database: name,
+      user: opts.user ?? 'root',
+      password: opts.password,
+      params: {},
+    };
   }
   return {
     engine,
     target,
     connectionString: formatTarget(target),
-    drop: () => dialectFactory(engine).dropDatabase(engine === 'sqlite' ? target : { ...target, user: engine === 'postgres' ? 'postgres' : 'root', password: undefined } as ConnectionTarget),
+    drop: () =>
+      dialectFactory(engine).dropDatabase(
+        engine === 'sqlite'
+          ? target
+          : ({
+              ...target,
+              user: engine === 'postgres' ? 'postgres' : 'root',
+              password: undefined,
+            } as ConnectionTarget),
+      ),
   };
 }

@@ -5,7 +5,10 @@ import { PreconditionError } from '../../src/lib/errors.js';
 
 describe('connection strings', () => {
   it('parses URL forms of the three engines', () => {
-    assert.deepEqual(parseConnectionString('sqlite:/var/lib/cuttle/c.db'), { engine: 'sqlite', file: '/var/lib/cuttle/c.db' });
+    assert.deepEqual(parseConnectionString('sqlite:/var/lib/cuttle/c.db'), {
+      engine: 'sqlite',
+      file: '/var/lib/cuttle/c.db',
+    });
     assert.deepEqual(parseConnectionString('/srv/x.db'), { engine: 'sqlite', file: '/srv/x.db' });
     const pg = parseConnectionString('postgres://u%40x:p%3Bw@db.example.com:6543/cut?sslmode=require');
     assert.deepEqual(pg, {
@@ -23,8 +26,18 @@ describe('connection strings', () => {
   });
 
   it('parses Npgsql/MySqlConnector keyword forms and SQLite Data Source', () => {
-    const t = parseConnectionString('Host=db;Port=5433;Database=cuttle;Username=app;Password=secret;Provider=PostgreSQL');
-    assert.deepEqual(t, { engine: 'postgres', host: 'db', port: 5433, database: 'cuttle', user: 'app', password: 'secret', params: {} });
+    const t = parseConnectionString(
+      'Host=db;Port=5433;Database=cuttle;Username=app;Password=secret;Provider=PostgreSQL',
+    );
+    assert.deepEqual(t, {
+      engine: 'postgres',
+      host: 'db',
+      port: 5433,
+      database: 'cuttle',
+      user: 'app',
+      password: 'secret',
+      params: {},
+    });
     const m = parseConnectionString('Server=db,3307;Database=c;User ID=app;Pwd=p;Provider=MySQL');
     assert.equal(m.engine, 'mysql');
     assert.equal((m as { port: number }).port, 3307);
@@ -50,10 +63,17 @@ describe('connection strings', () => {
 
   it('gives clear errors for malformed strings without echoing them', () => {
     const secret = 'hunter2-very-secret';
-    for (const cs of [`postgres://u:${secret}@/`, `Host=h;Password=${secret}`, `Host=h;Database=d;Password=${secret};Provider=Oracle`, 'ftp://x', 'nonsense']) {
+    for (const cs of [
+      `postgres://u:${secret}@/`,
+      `Host=h;Password=${secret}`,
+      `Host=h;Database=d;Password=${secret};Provider=Oracle`,
+      'ftp://x',
+      'nonsense',
+    ]) {
       assert.throws(
         () => parseConnectionString(cs),
-        (e: unknown) => e instanceof PreconditionError && !e.message.includes(secret) && !e.hints.join('').includes(secret),
+        (e: unknown) =>
+          e instanceof PreconditionError && !e.message.includes(secret) && !e.hints.join('').includes(secret),
       );
     }
   });

@@ -22,7 +22,10 @@ describe('master key and envelopes', () => {
     const ct = Buffer.from(parts[3]!, 'base64url');
     ct[0] = ct[0]! ^ 1;
     parts[3] = ct.toString('base64url');
-    assert.throws(() => open(k, parts.join('.')), (e: unknown) => e instanceof CuttleError && /integrity/.test(e.message));
+    assert.throws(
+      () => open(k, parts.join('.')),
+      (e: unknown) => e instanceof CuttleError && /integrity/.test(e.message),
+    );
   });
 
   it('parses only 256-bit keys', () => {

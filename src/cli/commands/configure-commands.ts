@@ -27,7 +27,9 @@ export function register(program: Command) {
       out(`Saved ${r.changed.join(', ')} for instance "${inst.name}".`);
       if (r.changed.includes('storage')) {
         out(`The instance now uses ${describeStored(r.config.storage, r.config.home)}.`);
-        out('The previous value is in the config history (`cuttle show-configuration`). Restart the service to use it.');
+        out(
+          'The previous value is in the config history (`cuttle show-configuration`). Restart the service to use it.',
+        );
       }
     });
 
@@ -75,7 +77,10 @@ export function register(program: Command) {
       ]);
       if (view.History.length) {
         out('History:');
-        for (const h of view.History) out(`  ${h.changed}  ${h.setting}  ${typeof h.previous === 'string' ? h.previous : JSON.stringify(h.previous)}`);
+        for (const h of view.History)
+          out(
+            `  ${h.changed}  ${h.setting}  ${typeof h.previous === 'string' ? h.previous : JSON.stringify(h.previous)}`,
+          );
       }
     });
 }

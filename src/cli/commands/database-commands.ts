@@ -34,7 +34,9 @@ export function register(program: Command) {
     .action(async (o) => {
       const { target } = resolveTarget(o);
       const r = await createDatabase(target);
-      out(`${r.created ? 'Created the database and' : 'The database exists;'} schema version ${r.from} -> ${r.to}.`);
+      out(
+        `${r.created ? 'Created the database and' : 'The database exists;'} schema version ${r.from} -> ${r.to}.`,
+      );
     });
 
   withInstance(database.command('upgrade'))
@@ -42,9 +44,16 @@ export function register(program: Command) {
     .option('--storage-connection-string <cs>', 'act on this database instead of the instance one')
     .action(async (o) => {
       const { target, key } = resolveTarget(o);
-      if (!key) throw new PreconditionError('Upgrading needs the master key (--master-key-file or CUTTLE_MASTER_KEY).');
+      if (!key)
+        throw new PreconditionError(
+          'Upgrading needs the master key (--master-key-file or CUTTLE_MASTER_KEY).',
+        );
       const r = await upgradeDatabase(target, key);
-      out(r.from === r.to ? `The schema is already at version ${r.to}.` : `Upgraded the schema from version ${r.from} to ${r.to}.`);
+      out(
+        r.from === r.to
+          ? `The schema is already at version ${r.to}.`
+          : `Upgraded the schema from version ${r.from} to ${r.to}.`,
+      );
     });
 
   withInstance(database.command('check'))
@@ -77,7 +86,9 @@ export function register(program: Command) {
     });
 
   withInstance(database.command('grant'))
-    .description("grant a database user what Cuttle needs (Octopus's `database --grant`); run with a privileged login")
+    .description(
+      "grant a database user what Cuttle needs (Octopus's `database --grant`); run with a privileged login",
+    )
     .requiredOption('--user <name>', 'the database user to grant to')
     .option('--storage-connection-string <cs>', 'connect with this (privileged) connection string')
     .action(async (o) => {

@@ -16,13 +16,15 @@ export function register(program: Command) {
     .option('--format <format>', 'text or json', 'text')
     .action(async (o) => {
       if (o.config) {
-        if (o.home || o.storageConnectionString) throw new UsageError('--config cannot be combined with --home or --storage-connection-string.');
+        if (o.home || o.storageConnectionString)
+          throw new UsageError('--config cannot be combined with --home or --storage-connection-string.');
         const r = registerExistingConfig(o.instance, o.config);
         if (o.format === 'json') return outJson(r);
         out(`Registered instance "${r.name}" from ${r.configFile} (home ${r.home}).`);
         return;
       }
-      if (!o.home) throw new UsageError('create-instance needs --home DIR (or --config FILE to re-register).');
+      if (!o.home)
+        throw new UsageError('create-instance needs --home DIR (or --config FILE to re-register).');
       const r = await createInstance({
         name: o.instance,
         home: o.home,

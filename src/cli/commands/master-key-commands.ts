@@ -11,7 +11,9 @@ export function register(program: Command) {
       const inst = loadInstance(o);
       // The key is written straight to stdout: the redacting printer would (rightly) mask it.
       if (o.format === 'json') {
-        process.stdout.write(`${JSON.stringify({ MasterKey: inst.key.toBase64(), KeyId: inst.key.id }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ MasterKey: inst.key.toBase64(), KeyId: inst.key.id }, null, 2)}\n`,
+        );
         return;
       }
       process.stdout.write(`${inst.key.toBase64()}\n`);

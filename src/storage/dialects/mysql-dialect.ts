@@ -99,14 +99,20 @@ class MysqlDialectInfo implements Dialect {
     return [`GRANT ALL PRIVILEGES ON ${quoteIdent(database)}.* TO '${name}'@'${host}';`];
   }
   async listTables(db: Kysely<Database>) {
-    const r = await sql<{ name: string }>`SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()`.execute(db);
+    const r = await sql<{
+      name: string;
+    }>`SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()`.execute(db);
     return r.rows.map((x) => x.name);
   }
   async freeSpace() {
     return undefined;
   }
   async databaseSize(db: Kysely<Database>) {
-    const r = await sql<{ s: string | number | null }>`SELECT SUM(DATA_LENGTH + INDEX_LENGTH) AS s FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()`.execute(db);
+    const r = await sql<{
+      s: string | number | null;
+    }>`SELECT SUM(DATA_LENGTH + INDEX_LENGTH) AS s FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()`.execute(
+      db,
+    );
     return Number(r.rows[0]?.s ?? 0);
   }
 }
@@ -135,7 +141,11 @@ export const mysqlFactory: DialectFactory = {
   async createDatabase(target) {
     const t = asServer(target);
     return withAdmin(t, async (c) => {
-      const rows = await query(c, 'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [t.database]);
+      const rows = await query(
+        c,
+        'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+        [t.database],
+      );
       if (rows.length) return false;
       const version = String(((await query(c, 'SELECT VERSION() AS v')) as { v: string }[])[0]!.v);
       const coll = version.includes('MariaDB') ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin';

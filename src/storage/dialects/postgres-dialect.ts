@@ -97,7 +97,9 @@ class PostgresDialectInfo implements Dialect {
     if (!row.schema_create) missing.push('CREATE on schema public (create tables and indexes)');
     if (!row.db_create) missing.push(`CREATE on database ${this.target.database}`);
     if (Number(row.foreign_tables) > 0) {
-      missing.push(`ownership of ${row.foreign_tables} table(s) in schema public (needed to upgrade the schema)`);
+      missing.push(
+        `ownership of ${row.foreign_tables} table(s) in schema public (needed to upgrade the schema)`,
+      );
     }
     return {
       missing,
@@ -114,7 +116,9 @@ class PostgresDialectInfo implements Dialect {
     ];
   }
   async listTables(db: Kysely<Database>) {
-    const r = await sql<{ name: string }>`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'`.execute(db);
+    const r = await sql<{
+      name: string;
+    }>`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'`.execute(db);
     return r.rows.map((x) => x.name);
   }
   async freeSpace() {

@@ -33,7 +33,9 @@ function mapParam(v: unknown): unknown {
 
 function mapValue(v: unknown): unknown {
   if (typeof v === 'bigint') {
-    return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
+    return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(v)
+      : v.toString();
   }
   return v;
 }
@@ -47,7 +49,10 @@ function mapRow(row: unknown): unknown {
 }
 
 export function openSqliteHandle(file: string, opts: { readonly?: boolean } = {}): BetterSqlite3.Database {
-  const db = new BetterSqlite3(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  const db = new BetterSqlite3(file, {
+    readonly: opts.readonly ?? false,
+    fileMustExist: opts.readonly ?? false,
+  });
   if (!opts.readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -119,7 +124,9 @@ class SqliteDialectInfo implements Dialect {
     return [];
   }
   async listTables(db: Kysely<Database>) {
-    const r = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`.execute(db);
+    const r = await sql<{
+      name: string;
+    }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`.execute(db);
     return r.rows.map((x) => x.name);
   }
   async freeSpace() {
@@ -144,7 +151,9 @@ export const sqliteFactory: DialectFactory = {
   createKysely(target: ConnectionTarget) {
     if (target.engine !== 'sqlite') throw new Error('not sqlite');
     return new Kysely<Database>({
-      dialect: new SqliteDialect({ database: async () => wrapSqlite(openSqliteHandle(target.file)) as never }),
+      dialect: new SqliteDialect({
+        database: async () => wrapSqlite(openSqliteHandle(target.file)) as never,
+      }),
     });
   },
   async createDatabase(target) {

@@ -4,8 +4,23 @@ import { createTableSql } from '../dialects/dialect.js';
 import { TABLES_V1 } from '../schema/tables-v1.js';
 
 /** Frozen copy of the id collections this migration seeds; a new collection gets its own migration. */
-const COLLECTIONS_V1 = ['$change', 'Users', 'ApiKeys', 'Spaces', 'ProjectGroups', 'Lifecycles', 'Environments', 'Projects',
-  'Channels', 'Variables', 'Releases', 'Deployments', 'ServerTasks', 'Artifacts', 'Events'];
+const COLLECTIONS_V1 = [
+  '$change',
+  'Users',
+  'ApiKeys',
+  'Spaces',
+  'ProjectGroups',
+  'Lifecycles',
+  'Environments',
+  'Projects',
+  'Channels',
+  'Variables',
+  'Releases',
+  'Deployments',
+  'ServerTasks',
+  'Artifacts',
+  'Events',
+];
 
 /** Creates every table of TABLES_V1 with its indexes, and the id allocator's rows. */
 export async function up(db: Kysely<unknown>, dialect: Dialect, quote: (s: string) => string): Promise<void> {
@@ -20,6 +35,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect, quote: (s: strin
     }
   }
   for (const name of COLLECTIONS_V1) {
-    await sql`INSERT INTO ${sql.table('key_allocations')} (collection_name, next_id) VALUES (${name}, 1)`.execute(db);
+    await sql`INSERT INTO ${sql.table('key_allocations')} (collection_name, next_id) VALUES (${name}, 1)`.execute(
+      db,
+    );
   }
 }

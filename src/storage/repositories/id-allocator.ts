@@ -45,7 +45,8 @@ async function reserve(db: Kysely<Database>, collection: string, size: number): 
       .select('next_id')
       .where('collection_name', '=', collection)
       .executeTakeFirst();
-    if (!row) throw new Error(`No key allocation row for "${collection}": add it in a migration (ID_COLLECTIONS).`);
+    if (!row)
+      throw new Error(`No key allocation row for "${collection}": add it in a migration (ID_COLLECTIONS).`);
     const start = Number(row.next_id);
     const res = await db
       .updateTable('key_allocations')

@@ -18,7 +18,11 @@ export const META = {
 } as const;
 
 export async function getMeta(db: Kysely<Database>, key: string): Promise<string | undefined> {
-  const row = await db.selectFrom('instance_metadata').select('value').where('key', '=', key).executeTakeFirst();
+  const row = await db
+    .selectFrom('instance_metadata')
+    .select('value')
+    .where('key', '=', key)
+    .executeTakeFirst();
   return row?.value;
 }
 

@@ -13,7 +13,17 @@
  *  timestamp UTC instant at millisecond precision, canonical text `YYYY-MM-DDTHH:MM:SS.mmmZ`
  *  blob      bytes
  */
-export type LogicalType = 'id' | 'text' | 'longtext' | 'json' | 'int' | 'bigint' | 'int64' | 'bool' | 'timestamp' | 'blob';
+export type LogicalType =
+  | 'id'
+  | 'text'
+  | 'longtext'
+  | 'json'
+  | 'int'
+  | 'bigint'
+  | 'int64'
+  | 'bool'
+  | 'timestamp'
+  | 'blob';
 
 export interface ColumnSpec {
   name: string;

@@ -8,12 +8,21 @@ import type { TableSpec } from './column-types.js';
  * Data rules (docs/architecture.md): ids are made by the application; every mutable row carries a
  * `change_number`; deletes of replicated documents leave a row in `tombstones`.
  */
-const c = (name: string, type: TableSpec['columns'][number]['type'], nullable = false) => ({ name, type, nullable });
+const c = (name: string, type: TableSpec['columns'][number]['type'], nullable = false) => ({
+  name,
+  type,
+  nullable,
+});
 
 export const TABLES_V1: TableSpec[] = [
   {
     name: 'instance_metadata',
-    columns: [c('key', 'id'), c('value', 'longtext'), c('updated', 'timestamp'), c('change_number', 'bigint')],
+    columns: [
+      c('key', 'id'),
+      c('value', 'longtext'),
+      c('updated', 'timestamp'),
+      c('change_number', 'bigint'),
+    ],
     primaryKey: ['key'],
   },
   {
@@ -320,8 +329,12 @@ export const TABLES_V1: TableSpec[] = [
   },
   {
     name: 'tombstones',
-    columns: [c('table_name', 'id'), c('row_id', 'id'), c('deleted', 'timestamp'), c('change_number', 'bigint')],
+    columns: [
+      c('table_name', 'id'),
+      c('row_id', 'id'),
+      c('deleted', 'timestamp'),
+      c('change_number', 'bigint'),
+    ],
     primaryKey: ['table_name', 'row_id'],
   },
 ];
-
