@@ -7,7 +7,9 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const build = args.includes('--build');
+const only = args.filter((a) => a !== '--build');
 
 function walk(dir) {
   const found = [];
@@ -25,10 +27,16 @@ if (files.length === 0) {
   console.error('No test files found: refusing to report success.');
   process.exit(1);
 }
+const env = { ...process.env, CUTTLE_TEST: '1' };
+if (build) {
+  const b = spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit', cwd: root });
+  if (b.status !== 0) process.exit(b.status ?? 1);
+  env.CUTTLE_TEST_DIST = '1';
+}
 const concurrency = process.env.CUTTLE_TEST_CONCURRENCY ?? '2';
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-  { stdio: 'inherit', cwd: root, env: { ...process.env, CUTTLE_TEST: '1' } },
+  { stdio: 'inherit', cwd: root, env },
 );
 process.exit(r.status ?? 1);

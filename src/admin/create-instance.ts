@@ -11,6 +11,7 @@ import { PreconditionError } from '../lib/errors.js';
 import { migrateToLatest, schemaStatus, schemaTooNew } from '../storage/migrator.js';
 import { getMeta, META, setMeta } from '../storage/repositories/metadata-repository.js';
 import { openStorage } from '../storage/storage.js';
+import { requirePrivileges } from './database-admin.js';
 import { checkCanary, writeCanary } from './master-key-canary.js';
 
 export interface CreateInstanceInput {
@@ -110,6 +111,7 @@ export async function createInstance(input: CreateInstanceInput): Promise<Create
       instanceId = existingId;
     } else {
       key = supplied ?? MasterKey.generate();
+      await requirePrivileges(storage);
       await migrateToLatest(storage);
       instanceId = randomUUID();
       await writeCanary(storage.db, key);

@@ -109,7 +109,8 @@ export async function upgradeDatabase(
   }
 }
 
-async function requirePrivileges(storage: Awaited<ReturnType<typeof openStorage>>): Promise<void> {
+/** Refuses (exit 2, with the missing privileges and the grants that fix them) before any DDL runs. */
+export async function requirePrivileges(storage: Awaited<ReturnType<typeof openStorage>>): Promise<void> {
   const p = await storage.dialect.checkPrivileges(storage.db);
   if (p.missing.length) {
     throw new PreconditionError(

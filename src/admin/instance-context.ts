@@ -7,8 +7,10 @@ import { resolveKey } from '../crypto/key-source.js';
 import type { MasterKey } from '../crypto/master-key.js';
 import { PreconditionError } from '../lib/errors.js';
 import { migrateToLatest, schemaStatus, schemaTooNew } from '../storage/migrator.js';
-import { getMetaJson, META } from '../storage/repositories/metadata-repository.js';
+import { getMeta, getMetaJson, META } from '../storage/repositories/metadata-repository.js';
 import { openStorage, type Storage } from '../storage/storage.js';
+import { incompleteRestoreError, readRestoreMarker } from './backup/restore-marker.js';
+import { assertNoPendingKeySwitch } from './master-key/pending-key.js';
 import { requireCanary } from './master-key-canary.js';
 
 /** How a command names its instance: `--instance NAME` (default "default") or `--config FILE`. */
@@ -40,6 +42,7 @@ export function keyFileOf(config: InstanceConfig): string {
 export function loadInstance(ref: InstanceRef): Instance {
   const { configFile } = instanceConfigFile(ref);
   const config = loadConfig(configFile);
+  assertNoPendingKeySwitch(keyFileOf(config), config.instanceName);
   const key = resolveKey({ masterKeyFile: ref.masterKeyFile, instanceKeyFile: keyFileOf(config) });
   if (!key) {
     throw new PreconditionError(`No master key for instance "${config.instanceName}".`, {
@@ -109,6 +112,14 @@ export async function checkStorage(storage: Storage, key: MasterKey, checks: Ope
       `The database at ${where} has schema version ${status.version}; this Cuttle needs ${status.latest}.`,
       { hints: ['Run `cuttle database upgrade` (take a backup first).'] },
     );
+  }
+  const restoring = await readRestoreMarker(storage.db);
+  if (restoring) throw incompleteRestoreError(restoring, where);
+  const moving = await getMeta(storage.db, 'move-in-progress');
+  if (moving) {
+    throw new PreconditionError(`The database at ${where} is the target of an unfinished database move.`, {
+      hints: ['Finish it with `cuttle database move --resume` on the instance being moved.'],
+    });
   }
   await requireCanary(storage.db, key, where);
   if (!checks.allowFenced) {

@@ -21,7 +21,11 @@ export type CanaryResult =
   | { ok: false; reason: 'missing' | 'wrong-key' | 'corrupt'; keyId?: string };
 
 export async function checkCanary(db: Kysely<Database>, key: MasterKey): Promise<CanaryResult> {
-  const env = await getMeta(db, META.canary);
+  return checkCanaryValue(await getMeta(db, META.canary), key);
+}
+
+/** The same check on a canary value read elsewhere (a backup archive's instance_metadata). */
+export function checkCanaryValue(env: string | undefined, key: MasterKey): CanaryResult {
   if (!env) return { ok: false, reason: 'missing' };
   const keyId = envelopeKeyId(env);
   if (keyId !== key.id) return { ok: false, reason: 'wrong-key', keyId };

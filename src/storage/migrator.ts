@@ -64,6 +64,15 @@ export function schemaTooNew(status: SchemaStatus, where: string): PreconditionE
 
 /** Applies pending migrations under the engine's migration lock (safe when several nodes start at once). */
 export async function migrateToLatest(storage: Storage): Promise<{ from: number; to: number }> {
+  return migrateToVersion(storage, LATEST_SCHEMA_VERSION);
+}
+
+/** Applies migrations up to `version` (a restore builds the schema its archive was taken at, then upgrades). */
+export async function migrateToVersion(
+  storage: Storage,
+  version: number,
+): Promise<{ from: number; to: number }> {
+  if (version < 1 || version > LATEST_SCHEMA_VERSION) throw new Error(`No schema version ${version}`);
   const before = await schemaStatus(storage);
   if (before.state === 'newer') throw schemaTooNew(before, storage.description);
   if (before.state === 'foreign') {
@@ -86,7 +95,10 @@ export async function migrateToLatest(storage: Storage): Promise<{ from: number;
     migrationTableName: TABLE,
     migrationLockTableName: LOCK_TABLE,
   });
-  const { error } = await migrator.migrateToLatest();
+  const { error } =
+    version === LATEST_SCHEMA_VERSION
+      ? await migrator.migrateToLatest()
+      : await migrator.migrateTo(MIGRATIONS[version - 1]![0]);
   if (error) throw error;
-  return { from: before.version, to: LATEST_SCHEMA_VERSION };
+  return { from: before.version, to: version };
 }

@@ -12,7 +12,14 @@ import type { Storage } from '../storage/storage.js';
  *   activity      a node of the task's log tree (task > step > action), Octopus's ActivityLogs
  *   task log      append-only chunks in `task_log_chunks`, written while the task runs
  */
-export type TaskState = 'Queued' | 'Executing' | 'Success' | 'Failed' | 'Canceled' | 'Cancelling' | 'TimedOut';
+export type TaskState =
+  | 'Queued'
+  | 'Executing'
+  | 'Success'
+  | 'Failed'
+  | 'Canceled'
+  | 'Cancelling'
+  | 'TimedOut';
 
 export const TERMINAL_STATES: readonly TaskState[] = ['Success', 'Failed', 'Canceled', 'TimedOut'];
 
@@ -31,7 +38,14 @@ export interface EnqueueInput {
 
 export type LogCategory = 'Verbose' | 'Info' | 'Highlight' | 'Warning' | 'Error' | 'Fatal';
 
-export type ActivityStatus = 'Pending' | 'Running' | 'Success' | 'Failed' | 'Skipped' | 'SuccessWithWarning' | 'Canceled';
+export type ActivityStatus =
+  | 'Pending'
+  | 'Running'
+  | 'Success'
+  | 'Failed'
+  | 'Skipped'
+  | 'SuccessWithWarning'
+  | 'Canceled';
 
 /** Writes a task's log while it runs; lines reach the database in chunks within about a second. */
 export interface TaskLog {

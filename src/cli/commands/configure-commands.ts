@@ -4,6 +4,7 @@ import { keyFileOf, loadInstance } from '../../admin/instance-context.js';
 import { describeStored, resolvePath } from '../../config/instance-config.js';
 import { intOption, withInstance } from '../instance-options.js';
 import { out, outFields, outJson } from '../output.js';
+import { runMoveHome } from './path-commands.js';
 
 export function register(program: Command) {
   withInstance(program.command('configure'))
@@ -14,8 +15,11 @@ export function register(program: Command) {
     .option('--task-cap <n>', 'how many tasks this node runs at once', intOption('--task-cap'))
     .option('--skip-validation', 'save the connection string without checking the database (experts only)')
     .option('--allow-other-instance', "accept a database that belongs to another instance's id")
+    .option('--home <dir>', 'move the home directory there (copied, verified, then switched)')
+    .option('--keep-old', 'with --home: keep the old copy')
     .action(async (o) => {
       const inst = loadInstance(o);
+      if (o.home) return runMoveHome(inst, { ...o, home: o.home });
       const r = await configureInstance(inst, {
         storageConnectionString: o.storageConnectionString,
         listen: o.listen,

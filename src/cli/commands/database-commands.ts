@@ -8,6 +8,7 @@ import { PreconditionError } from '../../lib/errors.js';
 import { EXIT_PRECONDITION } from '../../lib/exit-codes.js';
 import { withInstance } from '../instance-options.js';
 import { out, outFields, outJson } from '../output.js';
+import { registerMoveCommands } from './move-commands.js';
 
 interface TargetOpts {
   instance?: string;
@@ -97,4 +98,6 @@ export function register(program: Command) {
       out(`Granted to ${o.user}:`);
       for (const s of statements) out(`  ${s}`);
     });
+
+  registerMoveCommands(database as never);
 }

@@ -3,6 +3,7 @@ import mysql from 'mysql2';
 import type { ConnectionTarget, ServerTarget } from '../../config/connection-string.js';
 import type { LogicalType } from '../schema/column-types.js';
 import type { Database } from '../schema/database-types.js';
+import { DateParamPlugin } from './date-param-plugin.js';
 import type { Dialect, DialectFactory, PrivilegeReport } from './dialect.js';
 
 /**
@@ -136,7 +137,7 @@ export const mysqlFactory: DialectFactory = {
   createKysely(target, opts) {
     const t = asServer(target);
     const pool = mysql.createPool({ ...mysqlOptions(t), connectionLimit: opts.poolSize ?? 10 });
-    return new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+    return new Kysely<Database>({ dialect: new MysqlDialect({ pool }), plugins: [new DateParamPlugin()] });
   },
   async createDatabase(target) {
     const t = asServer(target);

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { ConnectionTarget, ServerTarget } from '../../config/connection-string.js';
 import type { LogicalType } from '../schema/column-types.js';
 import type { Database } from '../schema/database-types.js';
+import { DateParamPlugin } from './date-param-plugin.js';
 import type { Dialect, DialectFactory, PrivilegeReport } from './dialect.js';
 
 /**
@@ -147,7 +148,7 @@ export const postgresFactory: DialectFactory = {
     const pool = new pg.Pool({ ...pgConfig(t), max: opts.poolSize ?? 10 });
     // A dropped connection must surface as a failed query, never as an unhandled 'error' event.
     pool.on('error', () => {});
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new DateParamPlugin()] });
   },
   async createDatabase(target) {
     const t = asServer(target);

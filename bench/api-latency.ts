@@ -1,0 +1,90 @@
+/**
+ * `node --import tsx bench/api-latency.ts [--engines sqlite,postgres] [--clients 100] [--seconds 10] [--tasks 1000]`
+ *
+ * Latency of `GET /api/Spaces-1/tasks` (the call every task waiter polls) under `clients`
+ * concurrent keep-alive clients. The server runs in this process on a real socket; the load
+ * generator runs in a worker thread so it does not share the server's event loop. Prints p50, p90,
+ * p99 and requests per second per engine. Aim (issue 3): p99 under 50 ms.
+ */
+import { Worker } from 'node:worker_threads';
+import { ensureSeedData } from '../src/core/seed-service.js';
+import { ensureInitialAdmin } from '../src/core/user-service.js';
+import { MasterKey } from '../src/crypto/master-key.js';
+import { buildServer } from '../src/server/build-server.js';
+import { migrateToLatest } from '../src/storage/migrator.js';
+import { META, setMeta } from '../src/storage/repositories/metadata-repository.js';
+import { openStorage } from '../src/storage/storage.js';
+import { enqueueTask } from '../src/tasks/task-queue.js';
+import { testDatabase, tempDir } from '../test/helpers/engines.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : dflt);
+const engines = opt('--engines', 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[];
+const clients = Number(opt('--clients', '100'));
+const seconds = Number(opt('--seconds', '10'));
+const taskCount = Number(opt('--tasks', '1000'));
+process.env.CUTTLE_LOG_LEVEL = 'warn';
+
+const LOAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { url, key, clients, seconds } = workerData;
+const latencies = [];
+let errors = 0;
+const until = Date.now() + seconds * 1000;
+async function client() {
+  while (Date.now() < until) {
+    const t0 = performance.now();
+    const res = await fetch(url, { headers: { 'X-Octopus-ApiKey': key } });
+    await res.arrayBuffer();
+    if (res.status !== 200) errors++;
+    latencies.push(performance.now() - t0);
+  }
+}
+Promise.all(Array.from({ length: clients }, client)).then(() => parentPort.postMessage({ latencies, errors }));
+`;
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function benchEngine(engine: 'sqlite' | 'postgres') {
+  const t = testDatabase(engine, 'benchapi');
+  const storage = await openStorage(t.target, { create: true });
+  try {
+    await migrateToLatest(storage);
+    await setMeta(storage.db, META.installationId, 'bench');
+    await ensureSeedData(storage.db);
+    const admin = await ensureInitialAdmin(storage.db);
+    for (let i = 0; i < taskCount; i++) {
+      await enqueueTask(storage.db, { kind: 'Bench', spaceId: 'Spaces-1', name: 'Deploy', description: `bench ${i}`, arguments: {} });
+    }
+    const app = await buildServer({ storage, key: MasterKey.generate(), home: tempDir('benchapi'), nodeId: 'bench', isDraining: () => false });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address() as { port: number };
+    const url = `http://127.0.0.1:${address.port}/api/Spaces-1/tasks`;
+    const worker = new Worker(LOAD, { eval: true, workerData: { url, key: admin!.apiKey, clients, seconds } });
+    const result = await new Promise<{ latencies: number[]; errors: number }>((res, rej) => {
+      worker.once('message', res);
+      worker.once('error', rej);
+    });
+    await app.close();
+    const sorted = result.latencies.sort((a, b) => a - b);
+    return {
+      engine,
+      requests: sorted.length,
+      errors: result.errors,
+      rps: Math.round(sorted.length / seconds),
+      p50: pct(sorted, 50).toFixed(1),
+      p90: pct(sorted, 90).toFixed(1),
+      p99: pct(sorted, 99).toFixed(1),
+    };
+  } finally {
+    await storage.close();
+    await t.drop();
+  }
+}
+
+const rows = [];
+for (const e of engines) rows.push(await benchEngine(e));
+console.log(`GET /api/Spaces-1/tasks, ${clients} clients, ${seconds} s, ${taskCount} tasks in the table`);
+console.table(rows);

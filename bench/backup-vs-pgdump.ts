@@ -1,0 +1,150 @@
+/**
+ * `npm run bench:backup -- [--scale 0.1] [--keep]`: builds the reference dataset (dataset-generator.ts)
+ * in a fresh PostgreSQL instance, then measures in the same run, on the same machine:
+ *   cuttle backup create   vs  pg_dump -Fc      (time, archive size, peak RSS)
+ *   cuttle backup restore  vs  pg_restore -j2   (time, peak RSS) into fresh databases
+ * Peak memory is /usr/bin/time -v's "Maximum resident set size" of each child process.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { generateDataset, scaled } from './dataset-generator.js';
+
+const args = process.argv.slice(2);
+const scale = Number(args[args.indexOf('--scale') + 1] ?? 1) || 1;
+const keep = args.includes('--keep');
+const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const HOST = process.env.CUTTLE_TEST_PG_HOST ?? '127.0.0.1';
+const PORT = Number(process.env.CUTTLE_TEST_PG_PORT ?? 5432);
+const ROOT = path.resolve(import.meta.dirname, '..');
+const ENTRY = path.join(ROOT, 'src/cli/entry.ts');
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cuttle-bench-backup-'));
+process.env.CUTTLE_REGISTRY = path.join(work, 'instances.json');
+const suffix = `${Date.now().toString(36)}`;
+const dbs = {
+  source: `cuttle_bench_src_${suffix}`,
+  cuttle: `cuttle_bench_rc_${suffix}`,
+  pgr: `cuttle_bench_pr_${suffix}`,
+};
+const cs = (db: string) => `postgres://postgres@${HOST}:${PORT}/${db}`;
+
+interface Run {
+  seconds: number;
+  maxRssMb: number;
+  status: number;
+  stderr: string;
+}
+
+function timed(cmd: string, cmdArgs: string[]): Run {
+  const started = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...cmdArgs], {
+    encoding: 'utf8',
+    env: { ...process.env, PGHOST: HOST, PGPORT: String(PORT), PGUSER: 'postgres' },
+    maxBuffer: 64 << 20,
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
+  if (r.status !== 0) process.stderr.write(`${cmd} ${cmdArgs.join(' ')} failed:\n${r.stdout}\n${r.stderr}\n`);
+  return {
+    seconds,
+    maxRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
+    status: r.status ?? -1,
+    stderr: r.stderr,
+  };
+}
+
+const cuttle = (cliArgs: string[]) => timed(process.execPath, ['--import', 'tsx', ENTRY, ...cliArgs]);
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ host: HOST, port: PORT, user: 'postgres', database: 'postgres' });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function main() {
+  const size = scaled(scale);
+  console.log(`Reference dataset at scale ${scale}:`, size);
+  const { createInstance } = await import('../src/admin/create-instance.js');
+  const { loadInstance, openInstanceStorage } = await import('../src/admin/instance-context.js');
+  const home = path.join(work, 'home');
+  await createInstance({ name: 'bench', home, connectionString: cs(dbs.source) });
+  const inst = loadInstance({ instance: 'bench' });
+  const storage = await openInstanceStorage(inst);
+  const t0 = Date.now();
+  const counts = await generateDataset(storage, size, { key: inst.key });
+  await admin((c) => c.query(`VACUUM ANALYZE`).catch(() => {}));
+  const dbSize = await storage.dialect.databaseSize(storage.db);
+  await storage.close();
+  console.log(
+    `Generated in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(counts)}; PostgreSQL size ${mb(dbSize ?? 0)}`,
+  );
+
+  const archive = path.join(work, 'cuttle.tar.gz');
+  const dump = path.join(work, 'pg.dump');
+  const create = cuttle(['backup', 'create', '--instance', 'bench', '--output', archive, '--no-files']);
+  const pgDump = timed(path.join(PG_BIN, 'pg_dump'), ['-Fc', '-f', dump, dbs.source]);
+
+  await admin((c) => c.query(`CREATE DATABASE ${dbs.pgr}`));
+  const keyFile = path.join(home, 'master.key');
+  const restore = cuttle([
+    'backup',
+    'restore',
+    archive,
+    '--storage-connection-string',
+    cs(dbs.cuttle),
+    '--master-key-file',
+    keyFile,
+  ]);
+  const pgRestore = timed(path.join(PG_BIN, 'pg_restore'), ['-j2', '-d', dbs.pgr, dump]);
+
+  const rows = [
+    ['backup create', create, fs.existsSync(archive) ? fs.statSync(archive).size : 0],
+    ['pg_dump -Fc', pgDump, fs.existsSync(dump) ? fs.statSync(dump).size : 0],
+    ['backup restore', restore, undefined],
+    ['pg_restore -j2', pgRestore, undefined],
+  ] as const;
+  console.log('\n| step | time (s) | size | peak RSS (MB) | exit |\n|---|---:|---:|---:|---:|');
+  for (const [name, r, bytes] of rows) {
+    console.log(
+      `| ${name} | ${r.seconds.toFixed(1)} | ${bytes === undefined ? '' : mb(bytes)} | ${r.maxRssMb.toFixed(0)} | ${r.status} |`,
+    );
+  }
+  const ratio = (a: number, b: number) => (a / b).toFixed(2);
+  console.log(
+    `\ncreate/pg_dump time ${ratio(create.seconds, pgDump.seconds)}x, size ${ratio(fs.statSync(archive).size, fs.statSync(dump).size)}x; ` +
+      `restore/pg_restore time ${ratio(restore.seconds, pgRestore.seconds)}x`,
+  );
+  console.log(
+    `(includes tsx start-up of the cuttle CLI; load average now ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
+}
+
+main()
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    if (keep) {
+      console.log(`Kept ${work} and databases ${Object.values(dbs).join(', ')}`);
+      return;
+    }
+    await admin(async (c) => {
+      for (const db of Object.values(dbs)) await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    }).catch(() => {});
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+function mb(n: number): string {
+  return `${(n / 1048576).toFixed(1)} MB`;
+}

@@ -1,0 +1,193 @@
+/**
+ * `npm run bench:move -- [--scale 0.1] [--keep]`: the reference dataset (dataset-generator.ts) in a
+ * SQLite instance, then, in one run on the same machine:
+ *   1. cuttle database move SQLite -> PostgreSQL (verified)          vs  pgloader SQLite -> PostgreSQL
+ *   2. cuttle database move PostgreSQL -> PostgreSQL (a second cluster, verified)
+ *                                                                     vs  pg_dump | psql between the same clusters
+ *   3. cuttle database move PostgreSQL -> MariaDB (time, rows/s)
+ * Peak memory is /usr/bin/time -v's "Maximum resident set size" of each child process; downtime is
+ * what the move command reports itself (maintenance on to off).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { startSecondCluster } from '../test/move/move-fixtures.js';
+import { generateDataset, scaled } from './dataset-generator.js';
+
+const args = process.argv.slice(2);
+const scale = Number(args[args.indexOf('--scale') + 1] ?? 0.1) || 0.1;
+const keep = args.includes('--keep');
+const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const ROOT = path.resolve(import.meta.dirname, '..');
+const ENTRY = path.join(ROOT, 'src/cli/entry.ts');
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cuttle-bench-move-'));
+process.env.CUTTLE_REGISTRY = path.join(work, 'instances.json');
+const suffix = Date.now().toString(36);
+const db = {
+  sq: `bench_mv_sq_${suffix}`,
+  pgl: `bench_pgl_${suffix}`,
+  pg2: `bench_mv_pg_${suffix}`,
+  pd: `bench_pd_${suffix}`,
+  my: `bench_mv_my_${suffix}`,
+};
+
+interface Run {
+  seconds: number;
+  maxRssMb: number;
+  status: number;
+  out: string;
+}
+
+function timed(cmd: string, cmdArgs: string[], env: Record<string, string> = {}): Run {
+  const started = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...cmdArgs], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 256 << 20,
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
+  if (r.status !== 0)
+    process.stderr.write(`${cmd} ${cmdArgs.join(' ')} failed:\n${r.stdout}\n${r.stderr.slice(-4000)}\n`);
+  return {
+    seconds,
+    maxRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
+    status: r.status ?? -1,
+    out: `${r.stdout}\n${r.stderr}`,
+  };
+}
+
+const cuttle = (a: string[]) => timed(process.execPath, ['--import', 'tsx', ENTRY, ...a]);
+
+function ensurePgloader(): boolean {
+  if (spawnSync('which', ['pgloader']).status === 0) return true;
+  console.log('Installing pgloader (apt-get)...');
+  spawnSync('apt-get', ['install', '-y', '-q', 'pgloader'], { stdio: 'inherit' });
+  return spawnSync('which', ['pgloader']).status === 0;
+}
+
+async function pgAdmin(port: number, sqlText: string) {
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+  await c.connect();
+  try {
+    await c.query(sqlText);
+  } finally {
+    await c.end();
+  }
+}
+
+function downtime(out: string): string {
+  return /Total downtime \(maintenance on to off\): ([^\n]+)\./.exec(out)?.[1] ?? '?';
+}
+
+async function main() {
+  const size = scaled(scale);
+  console.log(`Reference dataset at scale ${scale}:`, size);
+  const pg2 = await startSecondCluster();
+  try {
+    const { createInstance } = await import('../src/admin/create-instance.js');
+    const { loadInstance, openInstanceStorage } = await import('../src/admin/instance-context.js');
+    const home = path.join(work, 'home');
+    const sqliteFile = path.join(home, 'cuttle.db');
+    await createInstance({ name: 'bench', home });
+    const inst = loadInstance({ instance: 'bench' });
+    const storage = await openInstanceStorage(inst);
+    const t0 = Date.now();
+    const counts = await generateDataset(storage, size, { key: inst.key });
+    await storage.close();
+    const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+    console.log(
+      `Generated ${rows} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s; SQLite file ${(fs.statSync(sqliteFile).size / 1048576).toFixed(1)} MB`,
+    );
+    // pgloader reads a copy taken before the move (the move fences the original).
+    const sqliteCopy = path.join(work, 'copy.db');
+    fs.copyFileSync(sqliteFile, sqliteCopy);
+
+    const main5432 = (d: string) => `postgres://postgres@127.0.0.1:5432/${d}`;
+    const m1 = cuttle(['database', 'move', '--instance', 'bench', '--to', main5432(db.sq), '--yes']);
+
+    let pgl: Run | undefined;
+    if (ensurePgloader()) {
+      await pgAdmin(5432, `CREATE DATABASE ${db.pgl}`);
+      const load = path.join(work, 'load.pgl');
+      fs.writeFileSync(
+        load,
+        `LOAD DATABASE FROM sqlite://${sqliteCopy} INTO ${main5432(db.pgl)}\n` +
+          `WITH include drop, create tables, create indexes, reset sequences,\n` +
+          `     workers = 2, concurrency = 1, prefetch rows = 10000, batch rows = 5000;\n`,
+      );
+      pgl = timed('pgloader', ['--no-ssl-cert-verification', load]);
+    }
+
+    const m2 = cuttle([
+      'database',
+      'move',
+      '--instance',
+      'bench',
+      '--to',
+      `postgres://postgres@127.0.0.1:${pg2.port}/${db.pg2}`,
+      '--yes',
+    ]);
+    await pgAdmin(pg2.port, `CREATE DATABASE ${db.pd}`);
+    const dump = timed('bash', [
+      '-o',
+      'pipefail',
+      '-c',
+      `${PG_BIN}/pg_dump -h 127.0.0.1 -p 5432 -U postgres ${db.sq} | ${PG_BIN}/psql -q -h 127.0.0.1 -p ${pg2.port} -U postgres -d ${db.pd} >/dev/null`,
+    ]);
+    const m3 = cuttle([
+      'database',
+      'move',
+      '--instance',
+      'bench',
+      '--to',
+      `mysql://root@127.0.0.1:3306/${db.my}`,
+      '--yes',
+    ]);
+
+    const line = (name: string, r: Run | undefined, extra = '') =>
+      r
+        ? `| ${name} | ${r.seconds.toFixed(1)} | ${Math.round(rows / r.seconds).toLocaleString('en-US')} | ${r.maxRssMb.toFixed(0)} | ${r.status} | ${extra} |`
+        : `| ${name} | - | - | - | not run | |`;
+    console.log(
+      '\n| run | time (s) | rows/s | peak RSS (MB) | exit | downtime reported |\n|---|---:|---:|---:|---:|---|',
+    );
+    console.log(line('move SQLite -> PostgreSQL (verified)', m1, downtime(m1.out)));
+    console.log(line('pgloader SQLite -> PostgreSQL', pgl));
+    console.log(line('move PostgreSQL -> PostgreSQL 2nd cluster (verified)', m2, downtime(m2.out)));
+    console.log(line('pg_dump | psql, same clusters', dump));
+    console.log(line('move PostgreSQL -> MariaDB (verified)', m3, downtime(m3.out)));
+    const ratio = (a: number, b: number) => (a / b).toFixed(2);
+    console.log(
+      `\nmove PG->PG / pg_dump|psql: ${ratio(m2.seconds, dump.seconds)}x (lower is better; aim <= 1)`,
+    );
+    if (pgl) console.log(`pgloader / move SQLite->PG: ${ratio(pgl.seconds, m1.seconds)}x (aim >= 2.5)`);
+    console.log(
+      `(cuttle times include tsx start-up of the CLI; load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')})`,
+    );
+  } finally {
+    if (!keep) {
+      for (const d of [db.sq, db.pgl])
+        await pgAdmin(5432, `DROP DATABASE IF EXISTS ${d} WITH (FORCE)`).catch(() => {});
+      const my = await mysql
+        .createConnection({ host: '127.0.0.1', port: 3306, user: 'root' })
+        .catch(() => undefined);
+      await my?.query(`DROP DATABASE IF EXISTS ${db.my}`).catch(() => {});
+      await my?.end();
+      pg2.stop();
+      fs.rmSync(work, { recursive: true, force: true });
+    } else console.log(`Kept ${work}; second cluster on port ${pg2.port} (stop it by hand)`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { WrongMasterKeyError } from '../../crypto/envelope.js';
+import { checkPassphrase, openKeyBundle } from '../../crypto/key-bundle.js';
+import { suppliedKey } from '../../crypto/key-source.js';
+import type { MasterKey } from '../../crypto/master-key.js';
+import { PreconditionError, UsageError } from '../../lib/errors.js';
+import { registerSecret } from '../../lib/redact.js';
+import { META } from '../../storage/repositories/metadata-repository.js';
+import { checkCanaryValue } from '../master-key-canary.js';
+import type { ArchiveContents } from './backup-verify.js';
+
+/** The passphrase is the file's content without its final line break. It is never printed. */
+export function readPassphraseFile(file: string): string {
+  const abs = path.resolve(file);
+  if (!fs.existsSync(abs)) throw new PreconditionError(`The passphrase file ${abs} does not exist.`);
+  const passphrase = fs.readFileSync(abs, 'utf8').replace(/\r?\n$/, '');
+  registerSecret(passphrase);
+  checkPassphrase(passphrase);
+  return passphrase;
+}
+
+export interface KeyInput {
+  passphrase?: string;
+  masterKeyFile?: string;
+}
+
+/** Whether the caller supplied a way to get the key: passphrase, key file or CUTTLE_MASTER_KEY. */
+export function hasKeyInput(k: KeyInput): boolean {
+  return !!k.passphrase || !!k.masterKeyFile || !!process.env.CUTTLE_MASTER_KEY;
+}
+
+/**
+ * The archive's master key, from its key bundle (passphrase) or supplied directly, proved against
+ * the canary inside the archive, before anything is written anywhere.
+ */
+export async function archiveKey(contents: ArchiveContents, k: KeyInput): Promise<MasterKey> {
+  if (k.passphrase && k.masterKeyFile) {
+    throw new UsageError('Give either --passphrase-file or --master-key-file, not both.');
+  }
+  let key: MasterKey | undefined;
+  if (k.passphrase) {
+    if (!contents.keyBundle) {
+      throw new PreconditionError('This archive holds no key bundle, so a passphrase cannot open it.', {
+        hints: ['Supply the master key of the instance it was taken from with --master-key-file FILE.'],
+      });
+    }
+    key = await openKeyBundle(contents.keyBundle, k.passphrase);
+  } else {
+    key = suppliedKey({ masterKeyFile: k.masterKeyFile });
+  }
+  if (!key) {
+    throw new PreconditionError(
+      contents.keyBundle
+        ? 'The archive key bundle needs its passphrase: supply --passphrase-file FILE (or the key with --master-key-file).'
+        : 'No master key supplied for an archive without a key bundle.',
+      {
+        hints: [
+          'Without the master key the sensitive values in the archive cannot be decrypted, so nothing is restored.',
+          'Supply it with --master-key-file FILE or CUTTLE_MASTER_KEY (the key `cuttle show-master-key` printed).',
+        ],
+      },
+    );
+  }
+  requireArchiveCanary(contents, key);
+  return key;
+}
+
+export function requireArchiveCanary(contents: ArchiveContents, key: MasterKey): void {
+  if (!contents.manifest.contents.database) return;
+  const r = checkCanaryValue(contents.metadata.get(META.canary), key);
+  if (r.ok) return;
+  if (r.reason === 'wrong-key')
+    throw new WrongMasterKeyError(r.keyId ?? 'unknown', `the backup archive ${contents.file}`);
+  throw new PreconditionError(
+    r.reason === 'missing'
+      ? `The backup archive ${contents.file} holds no master-key canary.`
+      : `The master-key canary in ${contents.file} does not decrypt: the key is wrong or the archive damaged.`,
+  );
+}

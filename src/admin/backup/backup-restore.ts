@@ -1,0 +1,297 @@
+import type { ConnectionTarget } from '../../config/connection-string.js';
+import { describeTarget } from '../../config/connection-string.js';
+import { CuttleError, PreconditionError, RuntimeFailure } from '../../lib/errors.js';
+import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
+import { LATEST_SCHEMA_VERSION, migrateToLatest, schemaStatus } from '../../storage/migrator.js';
+import { getMeta, META } from '../../storage/repositories/metadata-repository.js';
+import type { TableSpec } from '../../storage/schema/column-types.js';
+import { TABLES } from '../../storage/schema/tables.js';
+import { openStorage, type Storage } from '../../storage/storage.js';
+import { requireCanary } from '../master-key-canary.js';
+import type { Manifest } from './archive-format.js';
+import { archiveKey, type KeyInput } from './backup-key.js';
+import { type ArchiveContents, readAndVerify } from './backup-verify.js';
+import { applyInstance, fileDestinations, planInstance } from './restore-instance.js';
+import { loadArchive } from './restore-load.js';
+import { incompleteRestoreError } from './restore-marker.js';
+import { discardRestorePoint, rollBack, takeRestorePoint } from './restore-point.js';
+import {
+  inspectTarget,
+  prepareSchema,
+  removeMarker,
+  requireTargetPrivileges,
+  wipeTarget,
+} from './restore-target.js';
+
+export interface RestoreInput {
+  archive: string;
+  target: ConnectionTarget;
+  key: KeyInput;
+  instance?: string;
+  home?: string;
+  overwrite?: boolean;
+  /** false: config, key and files only, for a database that already holds the data (move-server). */
+  database?: boolean;
+  restorePointDir?: string;
+  progress?: ProgressReporter;
+}
+
+export interface RestoreResult {
+  archive: string;
+  storage: string;
+  engine: string;
+  tables: number;
+  rows: number;
+  files: number;
+  schema: { archive: number; now: number };
+  restorePoint: 'taken' | 'not-needed' | 'skipped-incomplete-target';
+  instance?: { name: string; configFile: string };
+  durationMs: number;
+}
+
+/**
+ * `cuttle backup restore`. Everything that can refuse runs before the target is touched: the whole
+ * archive is verified, the key opens the bundle and decrypts the canary, the schema is not newer
+ * than this code, the target user has the privileges, the target is empty (or --overwrite), the
+ * instance name and home are usable. Then, with --overwrite, a restore point of the target is
+ * taken; the target gets the archive's schema version and a restore-in-progress marker, the tables
+ * are bulk-loaded and re-hashed, the schema is upgraded, files and instance are written, and the
+ * marker is removed last. A failure puts the restore point back; a killed process leaves the marker.
+ */
+export async function restoreBackup(input: RestoreInput): Promise<RestoreResult> {
+  const started = Date.now();
+  const progress = input.progress ?? silentProgress;
+  const withDatabase = input.database ?? true;
+
+  const contents = await readAndVerify(input.archive, progress);
+  if (contents.problems.length) {
+    throw new PreconditionError(
+      `The backup archive ${input.archive} fails verification; nothing was restored.`,
+      {
+        details: contents.problems,
+      },
+    );
+  }
+  const manifest = contents.manifest;
+  if (manifest.schemaVersion > LATEST_SCHEMA_VERSION) {
+    throw new PreconditionError(
+      `The backup archive has schema version ${manifest.schemaVersion}, newer than this Cuttle knows (${LATEST_SCHEMA_VERSION}).`,
+      { hints: [`Restore it with Cuttle ${manifest.cuttleVersion} or newer.`] },
+    );
+  }
+  if (withDatabase && !manifest.contents.database) {
+    throw new PreconditionError('The backup archive holds no database (it was made with --no-database).', {
+      hints: ['Restore its files with --no-database onto an instance database that exists.'],
+    });
+  }
+  const specs = tableSpecsFor(manifest);
+  const key = await archiveKey(contents, input.key);
+  const plan = planInstance({ instance: input.instance, home: input.home, overwrite: input.overwrite });
+  const destinations = manifest.contents.files ? fileDestinations(plan, contents.config) : undefined;
+  if (!withDatabase && plan.kind === 'none' && !destinations) {
+    throw new PreconditionError(
+      'With --no-database there is nothing to restore without --instance or --home.',
+    );
+  }
+
+  const storage = await openStorage(input.target, { create: withDatabase });
+  try {
+    let restorePoint: RestoreResult['restorePoint'] = 'not-needed';
+    if (withDatabase) {
+      restorePoint = await restoreDatabase(storage, contents, specs, destinations, input, progress, () =>
+        applyInstance(plan, input.target, key, contents.config),
+      );
+    } else {
+      await checkExistingDatabase(storage, contents, key);
+      await loadArchive(input.archive, undefined, new Map(specs.map((t) => [t.name, t])), manifest, {
+        database: false,
+        fileDestinations: destinations,
+        progress,
+      });
+      applyInstance(plan, input.target, key, contents.config);
+    }
+    return {
+      archive: input.archive,
+      storage: describeTarget(input.target),
+      engine: storage.dialect.label,
+      tables: withDatabase ? manifest.tables.length : 0,
+      rows: withDatabase ? manifest.totals.rows : 0,
+      files: destinations ? manifest.files.length : 0,
+      schema: { archive: manifest.schemaVersion, now: (await schemaStatus(storage)).version },
+      restorePoint,
+      instance: plan.kind === 'none' ? undefined : { name: plan.name, configFile: plan.configFile },
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    await storage.close();
+  }
+}
+
+async function restoreDatabase(
+  storage: Storage,
+  contents: ArchiveContents,
+  specs: TableSpec[],
+  destinations: Map<string, string> | undefined,
+  input: RestoreInput,
+  progress: ProgressReporter,
+  writeInstance: () => void,
+): Promise<RestoreResult['restorePoint']> {
+  const names = specs.map((t) => t.name);
+  await requireTargetPrivileges(storage);
+  const state = await inspectTarget(storage, [...new Set([...names, ...TABLES.map((t) => t.name)])]);
+  if (state.foreign.length) {
+    throw new PreconditionError(
+      `The database at ${storage.description} holds tables that are not Cuttle's; nothing was restored.`,
+      {
+        details: state.foreign.slice(0, 10),
+        hints: ['Restore into an empty database of its own.'],
+      },
+    );
+  }
+  if (!state.empty && !input.overwrite) {
+    throw new PreconditionError(
+      `The database at ${storage.description} is not empty; nothing was restored.`,
+      {
+        hints: [
+          'Restore into an empty database, or add --overwrite to replace it (a restore point is taken first).',
+        ],
+      },
+    );
+  }
+  if (state.status.state === 'newer') {
+    throw new PreconditionError(
+      `The database at ${storage.description} has a newer Cuttle schema (${state.status.version}); this Cuttle will not overwrite it.`,
+    );
+  }
+  if (storage.engine === 'sqlite') {
+    const free = await storage.dialect.freeSpace(storage.db);
+    const need = contents.manifest.totals.tableBytes * 1.5;
+    if (free !== undefined && free < need) {
+      throw new PreconditionError(
+        `The folder of ${storage.description} has ${mb(free)} free; the restore needs about ${mb(need)}.`,
+      );
+    }
+  }
+
+  let restorePoint: RestoreResult['restorePoint'] = 'not-needed';
+  let pointFile: string | undefined;
+  if (!state.empty && state.ours.length) {
+    if (state.marker) {
+      restorePoint = 'skipped-incomplete-target';
+      progress.note('The target holds an incomplete restore: no restore point is taken, it is replaced.');
+    } else if (state.status.state === 'current') {
+      progress.note('Taking a restore point of the target first.');
+      pointFile = await takeRestorePoint(storage, input.restorePointDir, progress);
+      restorePoint = 'taken';
+    } else {
+      throw new PreconditionError(
+        `The database at ${storage.description} has an older schema (${state.status.version}); a restore point cannot be taken.`,
+        { hints: ['Upgrade it with `cuttle database upgrade` first, or restore into an empty database.'] },
+      );
+    }
+  }
+
+  try {
+    await wipeTarget(storage, names);
+    await prepareSchema(storage, contents.manifest.schemaVersion, specs, {
+      archive: input.archive,
+      started: new Date().toISOString(),
+      pid: process.pid,
+    });
+    await loadArchive(input.archive, storage, new Map(specs.map((t) => [t.name, t])), contents.manifest, {
+      database: true,
+      fileDestinations: destinations,
+      progress,
+    });
+    if (contents.manifest.schemaVersion < LATEST_SCHEMA_VERSION) {
+      const r = await migrateToLatest(storage);
+      progress.note(`Upgraded the restored schema from version ${r.from} to ${r.to}.`);
+    }
+    writeInstance();
+    await removeMarker(storage);
+  } catch (err) {
+    await undo(storage, err, pointFile, state.empty, names, progress);
+    throw err;
+  }
+  discardRestorePoint(pointFile);
+  return restorePoint;
+}
+
+async function undo(
+  storage: Storage,
+  err: unknown,
+  pointFile: string | undefined,
+  wasEmpty: boolean,
+  names: string[],
+  progress: ProgressReporter,
+): Promise<void> {
+  const why = err instanceof Error ? err.message : String(err);
+  try {
+    if (pointFile) {
+      progress.note(`The restore failed (${why}); putting the restore point back.`);
+      await rollBack(storage, pointFile, TABLES, progress);
+      discardRestorePoint(pointFile);
+      progress.note('The target is back as it was before the restore.');
+    } else if (wasEmpty) {
+      await wipeTarget(storage, names);
+      progress.note('The restore failed; the target is empty again.');
+    }
+  } catch (rollbackErr) {
+    const msg = rollbackErr instanceof Error ? rollbackErr.message : String(rollbackErr);
+    throw new RuntimeFailure(`The restore failed (${why}) and so did putting the target back (${msg}).`, {
+      hints: pointFile ? [`The restore point is kept in ${pointFile}; restore it with --overwrite.`] : [],
+      cause: err instanceof CuttleError ? err : undefined,
+    });
+  }
+}
+
+/** --no-database: the database must be this archive's instance, current, with the same key. */
+async function checkExistingDatabase(
+  storage: Storage,
+  contents: ArchiveContents,
+  key: Parameters<typeof requireCanary>[1],
+): Promise<void> {
+  const status = await schemaStatus(storage);
+  if (status.state !== 'current') {
+    throw new PreconditionError(
+      `The database at ${storage.description} has schema state "${status.state}" (version ${status.version}); --no-database needs a current Cuttle database.`,
+    );
+  }
+  const marker = await getMeta(storage.db, 'restore-in-progress');
+  if (marker) throw incompleteRestoreError(JSON.parse(marker), storage.description);
+  await requireCanary(storage.db, key, storage.description);
+  const id = await getMeta(storage.db, META.instanceId);
+  if (contents.manifest.instanceId && id !== contents.manifest.instanceId) {
+    throw new PreconditionError(
+      `The database at ${storage.description} belongs to instance ${id ?? '(none)'}, the archive to ${contents.manifest.instanceId}.`,
+    );
+  }
+}
+
+/** The table list at the archive's schema version: the code's own for the newest, the manifest's otherwise. */
+function tableSpecsFor(manifest: Manifest): TableSpec[] {
+  if (manifest.schemaVersion === LATEST_SCHEMA_VERSION) {
+    const same =
+      manifest.tables.length === TABLES.length &&
+      manifest.tables.every((t, i) => {
+        const s = TABLES[i]!;
+        return (
+          t.name === s.name &&
+          JSON.stringify(t.primaryKey) === JSON.stringify(s.primaryKey) &&
+          JSON.stringify(t.columns.map((c) => [c.name, c.type])) ===
+            JSON.stringify(s.columns.map((c) => [c.name, c.type]))
+        );
+      });
+    if (manifest.contents.database && !same) {
+      throw new PreconditionError(
+        `The archive's tables do not match schema version ${manifest.schemaVersion} of this Cuttle.`,
+      );
+    }
+    return TABLES;
+  }
+  return manifest.tables.map((t) => ({ name: t.name, columns: t.columns, primaryKey: t.primaryKey }));
+}
+
+function mb(n: number): string {
+  return `${(n / 1048576).toFixed(0)} MB`;
+}

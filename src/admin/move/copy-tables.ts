@@ -1,0 +1,122 @@
+import { sql } from 'kysely';
+import type { ProgressReporter } from '../../lib/progress.js';
+import { bulkLoad } from '../../storage/bulk-load/bulk-loader.js';
+import { type CanonicalValue, rowLine, TableHasher } from '../../storage/codecs.js';
+import type { TableSpec } from '../../storage/schema/column-types.js';
+import { TABLES } from '../../storage/schema/tables.js';
+import type { Storage } from '../../storage/storage.js';
+import { readTable } from '../../storage/table-reader.js';
+import { faultPoint, killAfterRows } from './move-faults.js';
+import { type JournalStore, TARGET_MARKER_KEY } from './move-journal.js';
+import { pool } from './pool.js';
+import { prefetch } from './prefetch.js';
+import { hashSide } from './verify-tables.js';
+
+/** Rows per source query: big enough that round trips do not dominate, small enough to stay lean. */
+export const COPY_BATCH = 2000;
+/** Bytes read ahead per table being copied (two tables at once: about 2 x 8 MB of canonical text in flight). */
+const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+/** Tables smaller than this report only their end (a line per batch would be noise). */
+export const QUIET_BELOW = 10_000;
+
+export interface CopyContext {
+  source: Storage;
+  target: Storage;
+  store: JournalStore;
+  progress: ProgressReporter;
+  /** Expected rows per table (from preflight), for progress and scheduling. */
+  rowCounts: Map<string, number>;
+  concurrency: number;
+  /** Resuming: tables the journal has as copied are re-checked on both sides before being kept. */
+  resume: boolean;
+}
+
+/** Largest tables first, so two workers finish together (the copy order has no foreign keys to honour). */
+export async function copyTables(ctx: CopyContext): Promise<void> {
+  const order = [...TABLES].sort(
+    (a, b) => (ctx.rowCounts.get(b.name) ?? 0) - (ctx.rowCounts.get(a.name) ?? 0),
+  );
+  await pool(order, ctx.concurrency, async (table) => {
+    const entry = ctx.store.table(table.name);
+    if (entry.state === 'copied') {
+      if (!ctx.resume || (await stillCopied(ctx, table))) return;
+      ctx.progress.note(`${table.name}: changed since it was copied; copying it again.`);
+    }
+    await copyTable(ctx, table);
+    faultPoint(`after-copy:${table.name}`);
+  });
+}
+
+async function stillCopied(ctx: CopyContext, table: TableSpec): Promise<boolean> {
+  const entry = ctx.store.table(table.name);
+  ctx.progress.update({ step: `re-check ${table.name}`, message: 'hashing source and target' });
+  const [s, t] = await Promise.all([
+    hashSide(ctx.source, table),
+    hashSide(ctx.target, table, { isTarget: true }),
+  ]);
+  const same = s.sha256 === entry.sha256 && t.sha256 === entry.sha256 && s.rows === entry.rows;
+  ctx.progress.update({
+    step: `re-check ${table.name}`,
+    state: 'done',
+    message: same ? 'kept' : 'differs',
+  });
+  return same;
+}
+
+/** Empties the target table (a half-copied one, or the rows the migration seeded). */
+async function clearTarget(target: Storage, table: TableSpec): Promise<void> {
+  if (table.name === 'instance_metadata') {
+    await sql`DELETE FROM ${sql.table(table.name)} WHERE ${sql.ref('key')} <> ${TARGET_MARKER_KEY}`.execute(
+      target.db,
+    );
+  } else {
+    await sql`DELETE FROM ${sql.table(table.name)}`.execute(target.db);
+  }
+}
+
+async function copyTable(ctx: CopyContext, table: TableSpec): Promise<void> {
+  const { store, progress } = ctx;
+  const started = Date.now();
+  store.update(() => {
+    Object.assign(store.table(table.name), { state: 'copying', rows: undefined, sha256: undefined });
+  });
+  await clearTarget(ctx.target, table);
+  const hasher = new TableHasher();
+  const killAt = killAfterRows(table.name);
+  const total = ctx.rowCounts.get(table.name);
+  const step = `copy ${table.name}`;
+  async function* hashed(): AsyncGenerator<{ rows: CanonicalValue[][]; bytes: number }> {
+    for await (const rows of readTable(ctx.source.db, table, { batchSize: COPY_BATCH })) {
+      const before = hasher.bytes;
+      for (const r of rows) hasher.addLine(rowLine(r));
+      yield { rows, bytes: hasher.bytes - before };
+    }
+  }
+  async function* batches(): AsyncGenerator<CanonicalValue[][]> {
+    let loaded = 0;
+    for await (const b of prefetch(hashed(), (x) => x.bytes, READ_AHEAD_BYTES)) {
+      yield b.rows;
+      loaded += b.rows.length;
+      if (killAt !== undefined && loaded >= killAt) faultPoint(`during-copy:${table.name}:${killAt}`);
+    }
+  }
+  let done = 0;
+  const rows = await bulkLoad(ctx.target, table, batches(), {
+    onProgress: (n) => {
+      done += n;
+      if ((total ?? 0) >= QUIET_BELOW) progress.update({ step, done, total, unit: 'rows' });
+    },
+  });
+  const sha256 = hasher.digest();
+  store.update(() => {
+    Object.assign(store.table(table.name), {
+      state: 'copied',
+      rows,
+      bytes: hasher.bytes,
+      sha256,
+      seconds: (Date.now() - started) / 1000,
+      verified: false,
+    });
+  });
+  progress.update({ step, done: rows, total: rows, unit: 'rows', state: 'done' });
+}

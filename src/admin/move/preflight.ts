@@ -1,0 +1,248 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../../config/atomic-file.js';
+import {
+  type ConnectionTarget,
+  describeTarget,
+  formatTarget,
+  isLoopbackHost,
+  sameDatabase,
+} from '../../config/connection-string.js';
+import { sealKeyBundle } from '../../crypto/key-bundle.js';
+import { CuttleError } from '../../lib/errors.js';
+import { schemaStatus } from '../../storage/migrator.js';
+import { TABLES } from '../../storage/schema/tables.js';
+import { openStorage, type Storage } from '../../storage/storage.js';
+import type { Instance } from '../instance-context.js';
+import { readTargetMarker } from './move-journal.js';
+import { MOVE_STEPS, type MoveOptions, type MovePlan, type PreflightProblem } from './move-plan.js';
+import { countRows } from './table-counts.js';
+
+export interface PreflightInput {
+  inst: Instance;
+  source: Storage;
+  target: ConnectionTarget;
+  options: MoveOptions;
+  moveId: string;
+  /** Set when resuming: the target may hold this move's marker. */
+  resumeMoveId?: string;
+}
+
+export interface PreflightResult {
+  plan: MovePlan;
+  /** The target, open, when it was reachable (the caller closes it). */
+  targetStorage?: Storage;
+  targetWasEmpty: boolean;
+}
+
+const MIN_VERSIONS: Record<string, number[]> = {
+  PostgreSQL: [12],
+  MariaDB: [10, 6],
+  MySQL: [8, 0],
+};
+
+function versionAtLeast(v: string, min: number[]): boolean {
+  const parts = v.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < min.length; i++) {
+    if ((parts[i] ?? 0) !== min[i]) return (parts[i] ?? 0) > min[i]!;
+  }
+  return true;
+}
+
+/** Every check before anything changes; all problems are collected and reported together. */
+export async function runPreflight(input: PreflightInput): Promise<PreflightResult> {
+  const { inst, source, target, options } = input;
+  const problems: PreflightProblem[] = [];
+  const warnings: string[] = [];
+  const targetDescription = describeTarget(target);
+  const sourceStatus = await schemaStatus(source);
+  const plan: MovePlan = {
+    moveId: input.moveId,
+    instance: inst.name,
+    source: {
+      description: source.description,
+      engine: source.dialect.label,
+      sizeBytes: await source.dialect.databaseSize(source.db).catch(() => undefined),
+      schemaVersion: sourceStatus.version,
+    },
+    target: { description: targetDescription, exists: true },
+    keyId: inst.key.id,
+    resumeOf: input.resumeMoveId,
+    tables: [],
+    steps: [...MOVE_STEPS],
+    warnings,
+    problems,
+  };
+
+  if (sameDatabase(source.target, target)) {
+    problems.push({
+      check: 'target',
+      message: `The target ${targetDescription} is the database the instance uses now.`,
+      fix: ['Give --to the connection string of the new, empty database.'],
+    });
+  }
+  if (target.engine !== 'sqlite' && !isLoopbackHost(target.host) && !target.password) {
+    warnings.push(
+      `The connection string for ${target.host} has no password. Authentication without one (peer/ident, a socket, or a trust rule) usually only works for local connections; the service will reach this server over the network. Use the password form: ${formatTarget({ ...target, password: 'PASSWORD' })}`,
+    );
+  }
+
+  let targetStorage: Storage | undefined;
+  let targetWasEmpty = false;
+  if (problems.length === 0) {
+    try {
+      targetStorage = await openTarget(target, !options.dryRun, plan);
+    } catch (err) {
+      problems.push(fromError('target reachable', err));
+    }
+  }
+  if (targetStorage) {
+    const d = targetStorage.dialect;
+    plan.target.engine = d.label;
+    plan.target.user = await d.currentUser(targetStorage.db).catch(() => undefined);
+    const family = d.label.split(' ')[0]!;
+    const min = MIN_VERSIONS[family];
+    if (min && !versionAtLeast(d.serverVersion, min)) {
+      problems.push({
+        check: 'engine version',
+        message: `${d.label} is too old: Cuttle needs ${family} ${min.join('.')} or newer (for SKIP LOCKED and the schema).`,
+        fix: ['Upgrade the target server, or move to another one.'],
+      });
+    }
+    const priv = await d.checkPrivileges(targetStorage.db);
+    if (priv.missing.length) {
+      const user = plan.target.user?.split('@')[0] ?? 'USER';
+      problems.push({
+        check: 'privileges',
+        message: `User "${plan.target.user}" lacks privileges Cuttle needs on ${targetDescription}: ${priv.missing.join('; ')}.`,
+        fix: [
+          `As a privileged user: cuttle database grant --user ${user} --storage-connection-string "<a privileged connection string for that database>"`,
+          'or run this SQL:',
+          ...priv.fix.map((s) => `  ${s}`),
+        ],
+      });
+    }
+    const status = await schemaStatus(targetStorage);
+    targetWasEmpty = status.state === 'empty';
+    if (status.state !== 'empty') {
+      const marker =
+        status.state === 'foreign'
+          ? undefined
+          : await readTargetMarker(targetStorage.db).catch(() => undefined);
+      const ours = !!input.resumeMoveId && (marker === input.resumeMoveId || marker === undefined);
+      if (!ours) {
+        problems.push({
+          check: 'target empty',
+          message: marker
+            ? `The target ${targetDescription} holds the unfinished move ${marker}.`
+            : `The target ${targetDescription} is not empty (${status.state === 'foreign' ? `tables: ${status.foreignTables.join(', ')}` : `a Cuttle schema, version ${status.version}`}).`,
+          fix: marker
+            ? ['Continue it with `cuttle database move --resume`, or drop and recreate the target database.']
+            : ['Give the move an empty database (drop and recreate it, or choose another name).'],
+        });
+      }
+    }
+    const free = await d.freeSpace(targetStorage.db).catch(() => undefined);
+    plan.target.freeBytes = free;
+    const need = plan.source.sizeBytes;
+    if (free !== undefined && need !== undefined && free < need * 1.2) {
+      problems.push({
+        check: 'free space',
+        message: `The target has ${(free / 1048576).toFixed(0)} MB free; the source uses ${(need / 1048576).toFixed(0)} MB (20% headroom needed).`,
+        fix: ['Free space on the target, or move to a larger volume.'],
+      });
+    } else if (free === undefined) {
+      warnings.push(
+        `${d.label} does not tell its free space; make sure the target has room for ${need ? `${(need / 1048576).toFixed(1)} MB` : 'the data'} or more.`,
+      );
+    }
+  }
+
+  if (sourceStatus.state !== 'current') {
+    problems.push({
+      check: 'schema version',
+      message: `The source schema is ${sourceStatus.state} (version ${sourceStatus.version}, this Cuttle ${sourceStatus.latest}).`,
+      fix: ['Run `cuttle database upgrade` first (take a backup), then move.'],
+    });
+  }
+
+  await checkKeySaved(input, problems, warnings);
+
+  for (const t of TABLES) plan.tables.push({ name: t.name, rows: await countRows(source.db, t.name) });
+  return { plan, targetStorage, targetWasEmpty };
+}
+
+async function openTarget(
+  target: ConnectionTarget,
+  create: boolean,
+  plan: MovePlan,
+): Promise<Storage | undefined> {
+  try {
+    return await openStorage(target);
+  } catch (err) {
+    const missing =
+      err instanceof CuttleError && /does not exist/.test(err.message) && err.kind === 'precondition';
+    if (!missing) throw err;
+    plan.target.exists = false;
+    if (!create) {
+      plan.warnings.push(
+        `The target database does not exist yet; the move will create it (its privileges are checked then).`,
+      );
+      return undefined;
+    }
+    return await openStorage(target, { create: true });
+  }
+}
+
+/** Step 2 of the seed: the master key must be saved before the data leaves. */
+async function checkKeySaved(input: PreflightInput, problems: PreflightProblem[], warnings: string[]) {
+  const { options, inst } = input;
+  if (options.keyBundleFile) {
+    if (!options.passphraseFile) {
+      problems.push({
+        check: 'master key saved',
+        message: '--key-bundle needs --passphrase-file FILE (the passphrase that seals the key).',
+        fix: ['Put a passphrase of 8 or more characters in a file readable only by you.'],
+      });
+      return;
+    }
+    let passphrase: string;
+    try {
+      passphrase = fs.readFileSync(options.passphraseFile, 'utf8').replace(/\r?\n$/, '');
+    } catch {
+      problems.push({
+        check: 'master key saved',
+        message: `The passphrase file ${options.passphraseFile} cannot be read.`,
+        fix: [],
+      });
+      return;
+    }
+    if (options.dryRun) {
+      warnings.push(`The key bundle will be written to ${options.keyBundleFile}.`);
+      return;
+    }
+    try {
+      const bundle = await sealKeyBundle(inst.key, passphrase);
+      writeFileAtomic(path.resolve(options.keyBundleFile), `${JSON.stringify(bundle, null, 2)}\n`, 0o600);
+    } catch (err) {
+      problems.push(fromError('master key saved', err));
+    }
+    return;
+  }
+  if (options.yes || input.resumeMoveId) return;
+  const msg = `Save the master key (id ${inst.key.id}) before moving: without it the new database's sensitive values cannot be read.`;
+  const fix = [
+    `Print it with: cuttle show-master-key --instance ${inst.name}   (store it apart from the database)`,
+    'then run the move again with --yes; or let the move write a passphrase-sealed copy:',
+    '  --key-bundle FILE --passphrase-file FILE',
+  ];
+  if (options.dryRun) warnings.push(`${msg} ${fix[0]}`);
+  else problems.push({ check: 'master key saved', message: msg, fix });
+}
+
+function fromError(check: string, err: unknown): PreflightProblem {
+  if (err instanceof CuttleError) {
+    return { check, message: [err.message, ...err.details].join(' '), fix: err.hints };
+  }
+  return { check, message: err instanceof Error ? err.message : String(err), fix: [] };
+}

@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import { PreconditionError } from '../../lib/errors.js';
+import type { ProgressReporter } from '../../lib/progress.js';
+import type { Database } from '../../storage/schema/database-types.js';
+
+/**
+ * The service of this instance on this machine, as the server process leaves it in `<home>/run`:
+ * `cuttle.pid` (the process id) and `node-state.json` (at least `nodeId`). Other machines' nodes
+ * are only visible through their heartbeats in `server_nodes`.
+ */
+export interface LocalService {
+  running: boolean;
+  pid?: number;
+  nodeId?: string;
+  nodeName?: string;
+}
+
+/** A node whose heartbeat is younger than this is taken as running. */
+export const NODE_FRESH_MS = 15_000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function localService(home: string): LocalService {
+  const run = path.join(home, 'run');
+  let pid: number | undefined;
+  let nodeId: string | undefined;
+  let nodeName: string | undefined;
+  try {
+    pid = Number.parseInt(fs.readFileSync(path.join(run, 'cuttle.pid'), 'utf8').trim(), 10) || undefined;
+  } catch {}
+  try {
+    const state = JSON.parse(fs.readFileSync(path.join(run, 'node-state.json'), 'utf8')) as {
+      nodeId?: string;
+      nodeName?: string;
+    };
+    nodeId = state.nodeId;
+    nodeName = state.nodeName;
+  } catch {}
+  return { running: pid !== undefined && pid !== process.pid && alive(pid), pid, nodeId, nodeName };
+}
+
+/** SIGTERM to the local node (it drains and exits), then waits for the process to end. */
+export async function stopLocalService(
+  home: string,
+  timeoutMs: number,
+  progress: ProgressReporter,
+): Promise<LocalService> {
+  const svc = localService(home);
+  if (!svc.running || !svc.pid) return svc;
+  progress.update({ step: 'stop service', message: `stopping the local node (pid ${svc.pid})` });
+  process.kill(svc.pid, 'SIGTERM');
+  const deadline = Date.now() + timeoutMs;
+  while (alive(svc.pid)) {
+    if (Date.now() > deadline) {
+      throw new PreconditionError(
+        `The local Cuttle service (pid ${svc.pid}) did not stop within ${Math.round(timeoutMs / 1000)} s.`,
+        { hints: ['Stop it with `cuttle service --stop`, then run the move again with --resume.'] },
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  progress.update({ step: 'stop service', state: 'done', message: `pid ${svc.pid} stopped` });
+  return svc;
+}
+
+export interface NodeRow {
+  id: string;
+  name: string;
+  host: string;
+  status: string;
+  last_seen: string;
+}
+
+/** Nodes other than `exclude` that sent a heartbeat within NODE_FRESH_MS and are not retired. */
+export async function runningNodes(db: Kysely<Database>, exclude: { ids: string[]; names: string[] }) {
+  const fresh = new Date(Date.now() - NODE_FRESH_MS).toISOString();
+  const rows = (await db
+    .selectFrom('server_nodes')
+    .select(['id', 'name', 'host', 'status', 'last_seen'])
+    .where('last_seen', '>=', fresh)
+    .where('status', 'not in', ['retired', 'stopped'])
+    .execute()) as NodeRow[];
+  return rows.filter((r) => !exclude.ids.includes(r.id) && !exclude.names.includes(r.name));
+}
+
+export function nodesStillRunning(rows: NodeRow[]): PreconditionError {
+  return new PreconditionError(
+    `${rows.length} other node(s) of this instance are still running against the database: ${rows.map((r) => `${r.name} on ${r.host} (last seen ${r.last_seen})`).join(', ')}.`,
+    {
+      hints: [
+        'Stop the service on each of them (`cuttle service --stop`), then run the move again with --resume.',
+      ],
+    },
+  );
+}

@@ -1,0 +1,139 @@
+import { RuntimeFailure } from '../../lib/errors.js';
+import type { ProgressReporter } from '../../lib/progress.js';
+import { type CanonicalValue, keyOf, rowLine, TableHasher } from '../../storage/codecs.js';
+import type { TableSpec } from '../../storage/schema/column-types.js';
+import { TABLES } from '../../storage/schema/tables.js';
+import type { Storage } from '../../storage/storage.js';
+import { readTable } from '../../storage/table-reader.js';
+import { QUIET_BELOW } from './copy-tables.js';
+import { type JournalStore, TARGET_MARKER_KEY } from './move-journal.js';
+import { pool } from './pool.js';
+
+const VERIFY_BATCH = 5000;
+
+/** The target's own marker row is not data of the instance: it is left out of every comparison. */
+function rowsOf(storage: Storage, table: TableSpec, isTarget: boolean) {
+  const skipMarker = isTarget && table.name === 'instance_metadata';
+  return (async function* () {
+    for await (const batch of readTable(storage.db, table, { batchSize: VERIFY_BATCH })) {
+      yield skipMarker ? batch.filter((r) => r[0] !== TARGET_MARKER_KEY) : batch;
+    }
+  })();
+}
+
+export async function hashSide(
+  storage: Storage,
+  table: TableSpec,
+  opts: { isTarget?: boolean; onRows?: (n: number) => void } = {},
+): Promise<{ rows: number; sha256: string }> {
+  const h = new TableHasher();
+  for await (const batch of rowsOf(storage, table, !!opts.isTarget)) {
+    for (const r of batch) h.addLine(rowLine(r));
+    opts.onRows?.(batch.length);
+  }
+  return { rows: h.rows, sha256: h.digest() };
+}
+
+export interface VerifyContext {
+  source: Storage;
+  target: Storage;
+  store: JournalStore;
+  progress: ProgressReporter;
+  concurrency: number;
+}
+
+/**
+ * Re-reads every table from the target and compares its row count and content hash with what was
+ * hashed on the way out of the source. A difference stops the move before cutover, naming the table
+ * and the first key at which the two sides differ.
+ */
+export async function verifyTables(ctx: VerifyContext): Promise<void> {
+  const { store, progress } = ctx;
+  await pool(TABLES, ctx.concurrency, async (table) => {
+    const entry = store.table(table.name);
+    if (entry.verified) return;
+    const step = `verify ${table.name}`;
+    let done = 0;
+    const got = await hashSide(ctx.target, table, {
+      isTarget: true,
+      onRows: (n) => {
+        done += n;
+        if ((entry.rows ?? 0) >= QUIET_BELOW)
+          progress.update({ step, done, total: entry.rows, unit: 'rows' });
+      },
+    });
+    if (got.rows !== entry.rows || got.sha256 !== entry.sha256) {
+      progress.update({ step, state: 'failed' });
+      const diff = await firstDifference(ctx.source, ctx.target, table);
+      throw new RuntimeFailure(
+        `Verification failed for table ${table.name}: the target has ${got.rows} rows (source ${entry.rows})${diff ? `; first difference at ${diff}` : ''}.`,
+        {
+          hints: [
+            'The move stopped before cutover: the instance still uses the old database, which is unchanged.',
+            'Look at the target server (disk, encoding, triggers), then run `cuttle database move --resume` to copy the table again.',
+          ],
+        },
+      );
+    }
+    store.update(() => {
+      store.table(table.name).verified = true;
+    });
+    progress.update({ step, done: got.rows, total: got.rows, unit: 'rows', state: 'done' });
+  });
+}
+
+/** Bytewise order of canonical key values, the order every engine's primary key index has. */
+export function compareValues(a: CanonicalValue, b: CanonicalValue): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : 1;
+  return Buffer.compare(Buffer.from(String(a)), Buffer.from(String(b)));
+}
+
+function compareKeys(table: TableSpec, a: CanonicalValue[], b: CanonicalValue[], idx: number[]): number {
+  for (const i of idx) {
+    const c = compareValues(a[i] ?? null, b[i] ?? null);
+    if (c) return c;
+  }
+  void table;
+  return 0;
+}
+
+async function* flatten(batches: AsyncIterable<CanonicalValue[][]>): AsyncGenerator<CanonicalValue[]> {
+  for await (const b of batches) yield* b;
+}
+
+/** Merge-compares both sides in primary-key order; returns where they first differ. */
+export async function firstDifference(
+  source: Storage,
+  target: Storage,
+  table: TableSpec,
+): Promise<string | undefined> {
+  const idx = table.primaryKey.map((k) => table.columns.findIndex((c) => c.name === k));
+  const s = flatten(rowsOf(source, table, false));
+  const t = flatten(rowsOf(target, table, true));
+  try {
+    let a = await s.next();
+    let b = await t.next();
+    while (!a.done || !b.done) {
+      if (a.done) return `${keyOf(table, b.value!)} (a row only on the target)`;
+      if (b.done) return `${keyOf(table, a.value)} (missing on the target)`;
+      const c = compareKeys(table, a.value, b.value, idx);
+      if (c < 0) return `${keyOf(table, a.value)} (missing on the target)`;
+      if (c > 0) return `${keyOf(table, b.value)} (a row only on the target)`;
+      if (rowLine(a.value) !== rowLine(b.value)) {
+        const col = table.columns.find(
+          (_, i) => rowLine([a.value[i] ?? null]) !== rowLine([b.value[i] ?? null]),
+        );
+        return `${keyOf(table, a.value)} (column ${col?.name ?? '?'} differs)`;
+      }
+      a = await s.next();
+      b = await t.next();
+    }
+    return undefined;
+  } finally {
+    await s.return(undefined);
+    await t.return(undefined);
+  }
+}

@@ -1,0 +1,84 @@
+import type { Kysely } from 'kysely';
+import type { MasterKey } from '../crypto/master-key.js';
+import { ConflictError, NotFoundError } from '../lib/errors.js';
+import {
+  getProjectDeploymentProcess,
+  updateDeploymentProcess,
+} from '../storage/repositories/deployment-process-repository.js';
+import type { Database } from '../storage/schema/database-types.js';
+import { type Actor, eventActor, requireAdministrator } from './actor.js';
+import { writeEvent } from './event-service.js';
+import { type Json, normalizeSteps, publicSteps } from './process-normalizer.js';
+import { requireProject } from './project-service.js';
+
+export interface ProcessDocument {
+  Steps: Json[];
+  LastSnapshotId?: string | null;
+}
+
+export function processResource(
+  spaceId: string,
+  projectId: string,
+  id: string,
+  version: number,
+  doc: ProcessDocument,
+) {
+  return {
+    Id: id,
+    SpaceId: spaceId,
+    ProjectId: projectId,
+    Version: version,
+    Steps: publicSteps(doc.Steps),
+    LastSnapshotId: doc.LastSnapshotId ?? null,
+    Links: { Self: `/api/${spaceId}/projects/${projectId}/deploymentprocesses` },
+  };
+}
+
+/** The stored process, sealed sensitive properties included (for release snapshots). */
+export async function loadProcess(db: Kysely<Database>, projectId: string) {
+  const row = await getProjectDeploymentProcess(db, projectId);
+  if (!row) throw new NotFoundError(`The project ${projectId} has no deployment process.`);
+  return { row, doc: JSON.parse(row.json) as ProcessDocument };
+}
+
+export async function getProcessResource(db: Kysely<Database>, spaceId: string, projectId: string) {
+  await requireProject(db, spaceId, projectId);
+  const { row, doc } = await loadProcess(db, projectId);
+  return processResource(spaceId, projectId, row.id, row.version, doc);
+}
+
+/**
+ * Replaces the steps. Optimistic concurrency on `Version`: a PUT carrying an older version than
+ * the stored one is refused with 409, so two editors never silently overwrite each other.
+ */
+export async function updateProcess(
+  db: Kysely<Database>,
+  key: MasterKey,
+  actor: Actor,
+  spaceId: string,
+  projectId: string,
+  body: { Version?: number; Steps?: unknown },
+) {
+  requireAdministrator(actor, 'edit deployment processes');
+  return db.transaction().execute(async (tx) => {
+    const project = await requireProject(tx, spaceId, projectId);
+    const { row, doc } = await loadProcess(tx, projectId);
+    if (typeof body.Version === 'number' && body.Version !== row.version) {
+      throw new ConflictError(
+        `The deployment process was changed by someone else (version ${row.version}, yours ${body.Version}). Reload it and try again.`,
+      );
+    }
+    const next: ProcessDocument = { ...doc, Steps: normalizeSteps(key, body.Steps ?? [], doc.Steps) };
+    if (!(await updateDeploymentProcess(tx, row.id, row.version, JSON.stringify(next)))) {
+      throw new ConflictError('The deployment process was changed by someone else. Reload it and try again.');
+    }
+    await writeEvent(tx, {
+      category: 'Modified',
+      message: `Deployment process of project ${project.name} was modified.`,
+      relatedDocumentIds: [row.id, projectId],
+      spaceId,
+      ...eventActor(actor),
+    });
+    return processResource(spaceId, projectId, row.id, row.version + 1, next);
+  });
+}

@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Actor } from '../core/actor.js';
+import { authenticateApiKey } from '../core/user-service.js';
+import { MaintenanceModeError, UnauthorizedError } from '../lib/errors.js';
+import type { Database } from '../storage/schema/database-types.js';
+import { type MaintenanceCache, WRITE_METHODS } from './maintenance-gate.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor;
+  }
+  interface FastifyContextConfig {
+    /** Answered without an API key (GET /api, the load balancer's ping). */
+    anonymous?: boolean;
+  }
+}
+
+/** `X-Octopus-ApiKey: API-...`, or `Authorization: Bearer API-...` (what `accessToken` sends). */
+function presentedKey(req: FastifyRequest): string | undefined {
+  const header = req.headers['x-octopus-apikey'];
+  const key = Array.isArray(header) ? header[0] : header;
+  if (key?.trim()) return key.trim();
+  const auth = req.headers.authorization;
+  const m = auth ? /^Bearer\s+(.+)$/i.exec(auth) : null;
+  return m?.[1]?.trim() || undefined;
+}
+
+/**
+ * Authentication, then the maintenance gate, before any handler runs: while maintenance mode is
+ * on, every read still works (task polling above all), administrators keep full rights, and any
+ * other change is refused with 409 and an `{ErrorMessage}` body.
+ */
+/**
+ * Task polling sends the same key several times a second; resolving it costs two queries. A
+ * resolved key is reused for AUTH_CACHE_MS, so a deleted key or a demoted user takes effect within
+ * that time (and a key never outlives it). Only successes are cached: a wrong key is never "warm".
+ */
+const AUTH_CACHE_MS = 2_000;
+const AUTH_CACHE_MAX = 1_000;
+
+function actorCache(db: Kysely<Database>) {
+  const cache = new Map<string, { actor: Actor; until: number }>();
+  return async (key: string): Promise<Actor> => {
+    const hit = cache.get(key);
+    if (hit && hit.until > Date.now()) return hit.actor;
+    const actor = await authenticateApiKey(db, key);
+    if (cache.size >= AUTH_CACHE_MAX) cache.clear();
+    cache.set(key, { actor, until: Date.now() + AUTH_CACHE_MS });
+    return actor;
+  };
+}
+
+export function installAuth(app: FastifyInstance, db: Kysely<Database>, maintenance: MaintenanceCache): void {
+  const authenticate = actorCache(db);
+  app.decorateRequest('actor', null as unknown as Actor);
+  app.addHook('onRequest', async (req) => {
+    if (req.routeOptions.config?.anonymous) return;
+    if (!req.routeOptions.url) return; // unknown route: let the 404 handler answer
+    const key = presentedKey(req);
+    if (!key)
+      throw new UnauthorizedError('You must be logged in: send an API key in the X-Octopus-ApiKey header.');
+    req.actor = await authenticate(key);
+    if (WRITE_METHODS.has(req.method) && req.actor.role !== 'administrator') {
+      const state = await maintenance.get();
+      if (state.IsInMaintenanceMode) throw new MaintenanceModeError();
+    }
+  });
+}

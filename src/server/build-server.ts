@@ -1,0 +1,111 @@
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { ensureSeedData } from '../core/seed-service.js';
+import { requireSpace } from '../core/space-service.js';
+import type { MasterKey } from '../crypto/master-key.js';
+import { UsageError } from '../lib/errors.js';
+import { CUTTLE_VERSION } from '../lib/version.js';
+import type { Storage } from '../storage/storage.js';
+import { installAuth } from './auth-hook.js';
+import { installErrorHandler } from './error-handler.js';
+import { MaintenanceCache } from './maintenance-gate.js';
+import type { App, RouteDeps } from './route-deps.js';
+import { backupRoutes } from './routes/backup-routes.js';
+import { deploymentRoutes } from './routes/deployment-routes.js';
+import { environmentRoutes } from './routes/environment-routes.js';
+import { eventRoutes } from './routes/event-routes.js';
+import { libraryRoutes } from './routes/library-routes.js';
+import { moveRoutes } from './routes/move-routes.js';
+import { processRoutes } from './routes/process-routes.js';
+import { projectRoutes } from './routes/project-routes.js';
+import { releaseRoutes } from './routes/release-routes.js';
+import { rootRoutes } from './routes/root-routes.js';
+import { spaceRoutes } from './routes/space-routes.js';
+import { taskRoutes } from './routes/task-routes.js';
+import { userRoutes } from './routes/user-routes.js';
+
+export interface ServerOptions {
+  storage: Storage;
+  key: MasterKey;
+  home: string;
+  nodeId: string;
+  /** A pino logger (see server-logger.ts); none means no request logging (tests). */
+  logger?: FastifyBaseLogger;
+  /** True while this node drains: the ping route answers 418 so load balancers move away. */
+  isDraining?: () => boolean;
+}
+
+const ROUTE_MODULES = [
+  rootRoutes,
+  spaceRoutes,
+  userRoutes,
+  libraryRoutes,
+  environmentRoutes,
+  projectRoutes,
+  processRoutes,
+  releaseRoutes,
+  deploymentRoutes,
+  taskRoutes,
+  eventRoutes,
+  backupRoutes,
+  moveRoutes,
+];
+
+/**
+ * The HTTP API in Octopus's shapes. Seeds the Default space on first start (idempotent); the
+ * caller listens (`app.listen`) or injects (`app.inject`) and closes it.
+ */
+export async function buildServer(opts: ServerOptions): Promise<App> {
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    disableRequestLogging: !opts.logger,
+    bodyLimit: 16 * 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  await ensureSeedData(opts.storage.db);
+  const deps: RouteDeps = {
+    db: opts.storage.db,
+    key: opts.key,
+    home: opts.home,
+    nodeId: opts.nodeId,
+    maintenance: new MaintenanceCache(opts.storage.db),
+    isDraining: opts.isDraining ?? (() => false),
+  };
+
+  // Clients send `Content-Type: application/json` with an empty body on DELETE and cancel.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new UsageError('The request body is not valid JSON.'), undefined);
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Cuttle API (Octopus Deploy compatible)', version: CUTTLE_VERSION },
+      components: {
+        securitySchemes: { ApiKey: { type: 'apiKey', in: 'header', name: 'X-Octopus-ApiKey' } },
+      },
+      security: [{ ApiKey: [] }],
+    },
+  });
+  installErrorHandler(app);
+  installAuth(app, deps.db, deps.maintenance);
+  // A space-scoped route on a space that does not exist is a 404, not an empty list.
+  app.addHook('preHandler', async (req) => {
+    const spaceId = (req.params as { spaceId?: string } | undefined)?.spaceId;
+    if (spaceId) await requireSpace(deps.db, spaceId);
+  });
+  for (const routes of ROUTE_MODULES) routes(app, deps);
+  app.get('/api/openapi.json', { config: { anonymous: true }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+  await app.ready();
+  return app;
+}

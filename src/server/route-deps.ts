@@ -1,0 +1,25 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { MasterKey } from '../crypto/master-key.js';
+import type { Database } from '../storage/schema/database-types.js';
+import type { MaintenanceCache } from './maintenance-gate.js';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** What every route module needs; routes stay thin and call one service each. */
+export interface RouteDeps {
+  db: Kysely<Database>;
+  key: MasterKey;
+  home: string;
+  nodeId: string;
+  maintenance: MaintenanceCache;
+  isDraining: () => boolean;
+}

@@ -1,0 +1,235 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { requireArchiveCanary } from '../../admin/backup/backup-key.js';
+import { listArchives } from '../../admin/backup/backup-list.js';
+import {
+  type BackupSchedule,
+  clearBackupSchedule,
+  readBackupSchedule,
+  setBackupSchedule,
+} from '../../admin/backup/backup-schedule.js';
+import { backupsFolder, enqueueBackup, SCHEDULED_SUFFIX } from '../../admin/backup/backup-task-handler.js';
+import { readAndVerify } from '../../admin/backup/backup-verify.js';
+import { requireAdministrator } from '../../core/actor.js';
+import { requireTask, taskResource } from '../../core/task-view-service.js';
+import { CuttleError, NotFoundError, UsageError } from '../../lib/errors.js';
+import type { App, RouteDeps } from '../route-deps.js';
+import { Bool, Int, NStr, responses, Str, StrList } from '../schemas/common-schemas.js';
+import { ServerTaskSchema } from '../schemas/resource-schemas.js';
+
+const tags = ['Backups'];
+
+const ArchiveSchema = Type.Object({
+  File: Str,
+  Path: Str,
+  Bytes: Int,
+  Modified: Str,
+  Created: NStr,
+  CuttleVersion: NStr,
+  SchemaVersion: Type.Union([Int, Type.Null()]),
+  InstanceId: NStr,
+  Complete: Bool,
+  Readable: Bool,
+  Scheduled: Bool,
+});
+
+const ArchiveList = Type.Object({
+  ItemType: Str,
+  TotalResults: Int,
+  Folder: Str,
+  Items: Type.Array(ArchiveSchema),
+});
+
+const VerifyResult = Type.Object({
+  File: Str,
+  Ok: Bool,
+  Problems: StrList,
+  MasterKey: Str,
+  Created: Str,
+  CuttleVersion: Str,
+  SchemaVersion: Int,
+  Source: Str,
+  InstanceName: Str,
+  Tables: Type.Array(Type.Object({ Name: Str, Rows: Int })),
+  TotalRows: Int,
+  Files: Int,
+  FileBytes: Int,
+  KeyBundle: Bool,
+  ChecksPassed: Int,
+  ChecksFailed: Int,
+});
+
+const ScheduleSchema = Type.Object({
+  Schedule: NStr,
+  Retention: Type.Union([Int, Type.Null()]),
+  NextRun: NStr,
+  LastEnqueued: NStr,
+  LastTaskId: NStr,
+  TimeZone: Str,
+});
+
+function scheduleResource(s: BackupSchedule | undefined) {
+  return {
+    Schedule: s?.schedule ?? null,
+    Retention: s?.retention ?? null,
+    NextRun: s?.nextDue ?? null,
+    LastEnqueued: s?.lastEnqueued ?? null,
+    LastTaskId: s?.lastTaskId ?? null,
+    TimeZone: 'UTC',
+  };
+}
+
+/**
+ * An archive the request names: a file name in the backups folder (or its full path there).
+ * Nothing outside the backups folder is ever read.
+ */
+export function archiveInFolder(folder: string, file: string): string {
+  if (!file || file.includes('\0')) throw new UsageError('File is required: the name of an archive.');
+  const dir = path.resolve(folder);
+  const abs = path.resolve(dir, file);
+  if (path.dirname(abs) !== dir) {
+    throw new UsageError(`File must name an archive in the backups folder ${dir}.`, {
+      hints: ['Give the file name as GET /api/admin/backups lists it.'],
+    });
+  }
+  if (!fs.existsSync(abs)) throw new NotFoundError(`There is no archive ${path.basename(abs)} in ${dir}.`);
+  return abs;
+}
+
+/** Administrator-only: queue a backup, list the archives, verify one, and the backup schedule. */
+export function backupRoutes(app: App, deps: RouteDeps): void {
+  const { db, home } = deps;
+  const admin = {
+    preHandler: async (req: FastifyRequest) => requireAdministrator(req.actor, 'manage backups'),
+  };
+
+  app.post(
+    '/api/admin/backups',
+    {
+      ...admin,
+      schema: {
+        tags,
+        summary: 'Queue a Backup server task: an archive in the backups folder (administrators only)',
+        body: Type.Optional(Type.Object({ NoFiles: Type.Optional(Bool) })),
+        response: responses(ServerTaskSchema, 201),
+      },
+    },
+    async (req, reply) => {
+      const id = await enqueueBackup(db, { NoFiles: req.body?.NoFiles === true });
+      return reply.status(201).send(taskResource(await requireTask(db, id)));
+    },
+  );
+
+  app.get(
+    '/api/admin/backups',
+    {
+      ...admin,
+      schema: {
+        tags,
+        summary: 'The archives in the backups folder, newest first (administrators only)',
+        response: responses(ArchiveList),
+      },
+    },
+    async () => {
+      const folder = backupsFolder(home);
+      const list = await listArchives(folder);
+      return {
+        ItemType: 'BackupArchive',
+        TotalResults: list.length,
+        Folder: folder,
+        Items: list.map((a) => ({
+          File: path.basename(a.file),
+          Path: a.file,
+          Bytes: a.bytes,
+          Modified: a.modified,
+          Created: a.header?.created ?? null,
+          CuttleVersion: a.header?.cuttleVersion ?? null,
+          SchemaVersion: a.header?.schemaVersion ?? null,
+          InstanceId: a.header?.instanceId ?? null,
+          Complete: a.complete,
+          Readable: !!a.header,
+          Scheduled: a.file.endsWith(SCHEDULED_SUFFIX),
+        })),
+      };
+    },
+  );
+
+  app.post(
+    '/api/admin/backups/verify',
+    {
+      ...admin,
+      schema: {
+        tags,
+        summary:
+          "Read a whole archive, check every count and hash, and that this server's master key opens it",
+        body: Type.Object({ File: Str }),
+        response: responses(VerifyResult),
+      },
+    },
+    async (req) => {
+      const file = archiveInFolder(backupsFolder(home), req.body.File);
+      const c = await readAndVerify(file);
+      const problems = [...c.problems];
+      let masterKey = 'not checked (the archive is damaged)';
+      if (!c.problems.length) {
+        try {
+          requireArchiveCanary(c, deps.key);
+          masterKey = `ok (key ${deps.key.id} decrypts the canary)`;
+        } catch (err) {
+          const msg = err instanceof CuttleError || err instanceof Error ? err.message : String(err);
+          masterKey = `FAILED: ${msg}`;
+          problems.push(`key: ${msg}`);
+        }
+      }
+      const m = c.manifest;
+      return {
+        File: path.basename(file),
+        Ok: problems.length === 0,
+        Problems: problems,
+        MasterKey: masterKey,
+        Created: m.created,
+        CuttleVersion: m.cuttleVersion,
+        SchemaVersion: m.schemaVersion,
+        Source: m.source.label,
+        InstanceName: m.instanceName,
+        Tables: m.tables.map((t) => ({ Name: t.name, Rows: t.rows })),
+        TotalRows: m.totals.rows,
+        Files: m.totals.files,
+        FileBytes: m.totals.fileBytes,
+        KeyBundle: m.contents.keyBundle,
+        ChecksPassed: c.checks.filter((x) => x.ok).length,
+        ChecksFailed: c.checks.filter((x) => !x.ok).length,
+      };
+    },
+  );
+
+  app.get(
+    '/api/admin/backups/schedule',
+    { ...admin, schema: { tags, summary: 'The backup schedule', response: responses(ScheduleSchema) } },
+    async () => scheduleResource(await readBackupSchedule(db)),
+  );
+
+  app.put(
+    '/api/admin/backups/schedule',
+    {
+      ...admin,
+      schema: {
+        tags,
+        summary: 'Set the backup schedule ("daily 02:00", UTC) and retention; Schedule null turns it off',
+        body: Type.Object({ Schedule: NStr, Retention: Type.Optional(Int) }),
+        response: responses(ScheduleSchema),
+      },
+    },
+    async (req) => {
+      if (req.body.Schedule === null || req.body.Schedule.trim() === '') {
+        await clearBackupSchedule(db);
+        return scheduleResource(undefined);
+      }
+      return scheduleResource(
+        await setBackupSchedule(db, { schedule: req.body.Schedule, retention: req.body.Retention }),
+      );
+    },
+  );
+}

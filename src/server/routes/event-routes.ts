@@ -1,0 +1,81 @@
+import { Type } from 'typebox';
+import { eventResource, listEventResources } from '../../core/event-query-service.js';
+import { NotFoundError } from '../../lib/errors.js';
+import { getEvent } from '../../storage/repositories/event-repository.js';
+import { Collection, collection, DEFAULT_TAKE, splitList } from '../collection.js';
+import type { App, RouteDeps } from '../route-deps.js';
+import { IdParams, responses, SpaceParams } from '../schemas/common-schemas.js';
+import { EventSchema } from '../schemas/resource-schemas.js';
+
+const tags = ['Events'];
+const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
+const EventQuery = Type.Object({
+  skip: Type.Optional(Type.Integer({ minimum: 0 })),
+  take: Type.Optional(Type.Integer({ minimum: 0 })),
+  regarding: Type.Optional(StringOrList),
+  regardingAny: Type.Optional(StringOrList),
+  eventCategories: Type.Optional(StringOrList),
+  from: Type.Optional(Type.String()),
+  to: Type.Optional(Type.String()),
+});
+type EventQueryValue = {
+  skip?: number;
+  take?: number;
+  regarding?: string | string[];
+  regardingAny?: string | string[];
+  eventCategories?: string | string[];
+  from?: string;
+  to?: string;
+};
+
+const iso = (v: string | undefined) =>
+  v && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : undefined;
+
+export function eventRoutes(app: App, { db }: RouteDeps): void {
+  const list = async (spaceId: string | undefined, q: EventQueryValue) => {
+    const f = { skip: q.skip ?? 0, take: q.take ?? DEFAULT_TAKE };
+    const regarding = [...(splitList(q.regarding) ?? []), ...(splitList(q.regardingAny) ?? [])];
+    const page = await listEventResources(db, {
+      ...f,
+      spaceId,
+      regarding: regarding.length ? regarding : undefined,
+      categories: splitList(q.eventCategories),
+      from: iso(q.from),
+      to: iso(q.to),
+    });
+    return collection('Event', page, f, spaceId ? `/api/${spaceId}/events` : '/api/events');
+  };
+  app.get(
+    '/api/events',
+    {
+      schema: {
+        tags,
+        summary: 'Audit events, newest first',
+        querystring: EventQuery,
+        response: responses(Collection(EventSchema)),
+      },
+    },
+    async (req) => list(undefined, req.query),
+  );
+  app.get(
+    '/api/:spaceId/events',
+    {
+      schema: {
+        tags,
+        params: SpaceParams,
+        querystring: EventQuery,
+        response: responses(Collection(EventSchema)),
+      },
+    },
+    async (req) => list(req.params.spaceId, req.query),
+  );
+  app.get(
+    '/api/events/:id',
+    { schema: { tags, params: IdParams, response: responses(EventSchema) } },
+    async (req) => {
+      const row = await getEvent(db, req.params.id);
+      if (!row) throw new NotFoundError(`The event ${req.params.id} does not exist.`);
+      return eventResource(row);
+    },
+  );
+}

@@ -1,0 +1,94 @@
+import { Type } from 'typebox';
+import { getProcessResource, updateProcess } from '../../core/deployment-process-service.js';
+import {
+  getProjectVariables,
+  updateProjectVariables,
+  type VariableInput,
+} from '../../core/variable-service.js';
+import { NotFoundError } from '../../lib/errors.js';
+import { getVariableSet } from '../../storage/repositories/variable-repository.js';
+import type { App, RouteDeps } from '../route-deps.js';
+import { NStr, responses, SpaceIdParams } from '../schemas/common-schemas.js';
+import { DeploymentProcessSchema, VariableSetSchema } from '../schemas/resource-schemas.js';
+
+const ProcessBody = Type.Object({
+  Version: Type.Optional(Type.Integer()),
+  Steps: Type.Array(Type.Unknown()),
+});
+const VariablesBody = Type.Object({
+  Version: Type.Optional(Type.Integer()),
+  Variables: Type.Array(
+    Type.Object({
+      Id: Type.Optional(NStr),
+      Name: Type.String(),
+      Value: Type.Optional(NStr),
+      Description: Type.Optional(NStr),
+      Scope: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))),
+      IsSensitive: Type.Optional(Type.Boolean()),
+      Type: Type.Optional(Type.String()),
+      Prompt: Type.Optional(Type.Unknown()),
+    }),
+  ),
+});
+
+export function processRoutes(app: App, { db, key }: RouteDeps): void {
+  const tags = ['Deployment processes'];
+  app.get(
+    '/api/:spaceId/projects/:id/deploymentprocesses',
+    { schema: { tags, params: SpaceIdParams, response: responses(DeploymentProcessSchema) } },
+    async (req) => getProcessResource(db, req.params.spaceId, req.params.id),
+  );
+  app.put(
+    '/api/:spaceId/projects/:id/deploymentprocesses',
+    {
+      schema: {
+        tags,
+        params: SpaceIdParams,
+        body: ProcessBody,
+        response: responses(DeploymentProcessSchema),
+      },
+    },
+    async (req) => updateProcess(db, key, req.actor, req.params.spaceId, req.params.id, req.body),
+  );
+
+  const vtags = ['Variables'];
+  app.get(
+    '/api/:spaceId/projects/:id/variables',
+    { schema: { tags: vtags, params: SpaceIdParams, response: responses(VariableSetSchema) } },
+    async (req) => getProjectVariables(db, req.params.spaceId, req.params.id),
+  );
+  app.put(
+    '/api/:spaceId/projects/:id/variables',
+    {
+      schema: {
+        tags: vtags,
+        summary: 'Replace the variables; a sensitive variable sent with Value null keeps its stored value',
+        params: SpaceIdParams,
+        body: VariablesBody,
+        response: responses(VariableSetSchema),
+      },
+    },
+    async (req) =>
+      updateProjectVariables(db, key, req.actor, req.params.spaceId, req.params.id, {
+        Version: req.body.Version,
+        Variables: req.body.Variables as VariableInput[],
+      }),
+  );
+  app.get(
+    '/api/:spaceId/variables/:id',
+    {
+      schema: {
+        tags: vtags,
+        summary: 'A variable set by its Id',
+        params: SpaceIdParams,
+        response: responses(VariableSetSchema),
+      },
+    },
+    async (req) => {
+      const set = await getVariableSet(db, req.params.id);
+      if (!set || set.space_id !== req.params.spaceId)
+        throw new NotFoundError(`The variable set ${req.params.id} does not exist.`);
+      return getProjectVariables(db, req.params.spaceId, set.owner_id);
+    },
+  );
+}

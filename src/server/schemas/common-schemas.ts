@@ -1,0 +1,36 @@
+import { type TSchema, Type } from 'typebox';
+
+/** Building blocks of the response schemas. Undeclared fields are dropped by the serializer. */
+export const Str = Type.String();
+/**
+ * A string or null, as one JSON-Schema type list rather than anyOf: Ajv's type coercion (on for
+ * query strings) would otherwise turn a body's null into "" through the first anyOf branch.
+ */
+export const NStr = Type.Unsafe<string | null>({ type: ['string', 'null'] });
+export const Bool = Type.Boolean();
+export const Int = Type.Integer();
+export const Links = Type.Record(Type.String(), Type.String());
+export const StrList = Type.Array(Type.String());
+/** Free-form JSON (process steps, task arguments): serialized as it is. */
+export const AnyJson = Type.Unknown();
+
+export const ErrorSchema = Type.Object(
+  { ErrorMessage: Str, Errors: StrList },
+  { $id: 'Error', description: "Octopus's error body" },
+);
+
+export const IdParams = Type.Object({ id: Str });
+export const SpaceParams = Type.Object({ spaceId: Str });
+export const SpaceIdParams = Type.Object({ spaceId: Str, id: Str });
+
+/** Declares the usual error answers next to a route's success schema. */
+export function responses(ok: TSchema, status = 200): Record<number, TSchema> {
+  return {
+    [status]: ok,
+    400: ErrorSchema,
+    401: ErrorSchema,
+    403: ErrorSchema,
+    404: ErrorSchema,
+    409: ErrorSchema,
+  };
+}

@@ -1,0 +1,48 @@
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import type { Database } from '../schema/database-types.js';
+
+/** The filters every Octopus collection route takes. `ids` arrive already split. */
+export interface ListFilter {
+  ids?: string[];
+  partialName?: string;
+  skip: number;
+  take: number;
+}
+
+export interface Page<T> {
+  total: number;
+  rows: T[];
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a builder over any table; callers pick the row type.
+type AnyBuilder = SelectQueryBuilder<any, any, any>;
+
+/**
+ * Applies ids / partialName (case-insensitive substring, through lower() so it behaves the same
+ * on every engine's collation) and skip/take, and counts the total before paging.
+ * Rows come in creation order (or newest first with `desc`): ids share a prefix, so (length, id)
+ * is numeric order on every engine.
+ */
+export async function pageOf<T>(
+  base: AnyBuilder,
+  f: ListFilter,
+  nameColumn = 'name',
+  order: 'asc' | 'desc' = 'asc',
+): Promise<Page<T>> {
+  let q = base;
+  if (f.ids) q = f.ids.length ? q.where('id', 'in', f.ids) : q.where(sql<boolean>`1 = 0`);
+  if (f.partialName) {
+    q = q.where(sql`lower(${sql.ref(nameColumn)})`, 'like', `%${f.partialName.toLowerCase()}%`);
+  }
+  const count = await q.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst();
+  const rows = await q
+    .selectAll()
+    .orderBy(sql`length(id)`, order)
+    .orderBy('id', order)
+    .offset(f.skip)
+    .limit(f.take)
+    .execute();
+  return { total: Number((count as { n?: number | string } | undefined)?.n ?? 0), rows: rows as T[] };
+}
+
+export type Db = Kysely<Database>;

@@ -1,0 +1,211 @@
+import type { MasterKey } from '../crypto/master-key.js';
+import type { Storage } from '../storage/storage.js';
+import { heartbeatNode, NODE_HEARTBEAT_MS } from './node-registry.js';
+import { claimTasks } from './task-claim.js';
+import { cancelRequested, LEASE_MS, renewLeases, sweepExpiredLeases } from './task-lease.js';
+import { taskEvents } from './task-queue.js';
+import { type AbortCause, runClaimedTask, TaskAbort } from './task-runner.js';
+import type { TaskRecord } from './task-types.js';
+
+export interface ExecutorOptions {
+  storage: Storage;
+  key: MasterKey;
+  home: string;
+  nodeId: string;
+  /** At most this many tasks run at once on this node (config taskCap). */
+  taskCap: number;
+  /** Polling backstop for tasks queued by other processes. */
+  pollMs?: number;
+  leaseMs?: number;
+  /** How often running tasks are checked for cancel requests from other processes. */
+  cancelPollMs?: number;
+  sweepMs?: number;
+  maxAttempts?: number;
+  /** A task running longer than this is aborted and ends TimedOut (none by default). */
+  taskTimeoutMs?: number;
+  /** Publish this node's heartbeat to server_nodes (its row must exist: registerNode). */
+  nodeHeartbeat?: boolean;
+  onError?: (err: unknown) => void;
+}
+
+interface Running {
+  task: TaskRecord;
+  controller: AbortController;
+  done: Promise<unknown>;
+}
+
+/**
+ * Claims and runs tasks on this node. It wakes at once on an in-process enqueue and polls as a
+ * backstop; renews the leases of what it runs every lease/3; checks for cancel requests every
+ * second; sweeps expired leases of dead nodes; and drains: stop claiming, let running tasks end.
+ */
+export class TaskExecutor {
+  private readonly running = new Map<string, Running>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private draining = false;
+  private started = false;
+  private claiming = false;
+  private claimAgain = false;
+  private taskCap: number;
+  private readonly o: Required<Omit<ExecutorOptions, 'taskTimeoutMs'>> & { taskTimeoutMs?: number };
+  private readonly onWake = () => this.tick();
+  private readonly onCancel = (id: string) => this.abortTask(id, 'cancel');
+
+  constructor(opts: ExecutorOptions) {
+    this.o = {
+      pollMs: 1000,
+      leaseMs: LEASE_MS,
+      cancelPollMs: 1000,
+      sweepMs: 15_000,
+      maxAttempts: 3,
+      nodeHeartbeat: false,
+      onError: (err) =>
+        process.stderr.write(`Task executor: ${err instanceof Error ? err.message : String(err)}\n`),
+      ...opts,
+    };
+    this.taskCap = opts.taskCap;
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  get runningTaskIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  setTaskCap(cap: number): void {
+    this.taskCap = cap;
+    this.tick();
+  }
+
+  /** Recovers this node's tasks left by a previous run of it, then starts claiming. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await sweepExpiredLeases(this.o.storage.db, {
+      ownNodeId: this.o.nodeId,
+      maxAttempts: this.o.maxAttempts,
+    });
+    taskEvents.on('enqueued', this.onWake);
+    taskEvents.on('cancel', this.onCancel);
+    this.every(this.o.pollMs, () => this.tick());
+    this.every(this.o.cancelPollMs, () => this.pollCancels());
+    this.every(Math.floor(this.o.leaseMs / 3), () => this.renew());
+    this.every(this.o.sweepMs, () => this.sweep());
+    if (this.o.nodeHeartbeat) this.every(NODE_HEARTBEAT_MS, () => this.heartbeat());
+    this.tick();
+  }
+
+  /** Stops claiming and resolves once every running task has ended (or `timeoutMs` passed: false). */
+  async drain(timeoutMs?: number): Promise<boolean> {
+    this.draining = true;
+    if (this.o.nodeHeartbeat) await this.heartbeat();
+    const all = Promise.all([...this.running.values()].map((r) => r.done)).then(() => true);
+    if (timeoutMs === undefined) return all;
+    return Promise.race([all, new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref())]);
+  }
+
+  /** Ends the executor. With `abortRunning`, running tasks are aborted (ending Canceled) instead of awaited. */
+  async stop(opts: { abortRunning?: boolean } = {}): Promise<void> {
+    this.draining = true;
+    if (opts.abortRunning) for (const id of this.running.keys()) this.abortTask(id, 'shutdown');
+    await this.drain();
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+    taskEvents.off('enqueued', this.onWake);
+    taskEvents.off('cancel', this.onCancel);
+  }
+
+  abortTask(taskId: string, cause: AbortCause): void {
+    const r = this.running.get(taskId);
+    if (r && !r.controller.signal.aborted) r.controller.abort(new TaskAbort(cause));
+  }
+
+  private every(ms: number, fn: () => unknown): void {
+    const t = setInterval(() => {
+      Promise.resolve(fn()).catch(this.o.onError);
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Claims as many tasks as there are free slots; a wake during a claim triggers one more round. */
+  private tick(): void {
+    if (!this.started || this.draining) return;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    const free = this.taskCap - this.running.size;
+    if (free <= 0) return;
+    this.claiming = true;
+    claimTasks(this.o.storage, { nodeId: this.o.nodeId, limit: free, leaseMs: this.o.leaseMs })
+      .then((tasks) => {
+        for (const t of tasks) this.launch(t);
+        if (tasks.length === free) this.claimAgain = true;
+      })
+      .catch(this.o.onError)
+      .finally(() => {
+        this.claiming = false;
+        if (this.claimAgain) {
+          this.claimAgain = false;
+          this.tick();
+        }
+      });
+  }
+
+  private launch(task: TaskRecord): void {
+    const controller = new AbortController();
+    const timeout = this.o.taskTimeoutMs
+      ? setTimeout(() => this.abortTask(task.id, 'timeout'), this.o.taskTimeoutMs)
+      : undefined;
+    const done = runClaimedTask(
+      {
+        storage: this.o.storage,
+        key: this.o.key,
+        home: this.o.home,
+        nodeId: this.o.nodeId,
+        onError: this.o.onError,
+      },
+      task,
+      controller,
+    )
+      .catch(this.o.onError)
+      .finally(() => {
+        clearTimeout(timeout);
+        this.running.delete(task.id);
+        this.tick();
+      });
+    this.running.set(task.id, { task, controller, done });
+  }
+
+  private async pollCancels(): Promise<void> {
+    const ids = this.runningTaskIds;
+    for (const id of await cancelRequested(this.o.storage.db, this.o.nodeId, ids))
+      this.abortTask(id, 'cancel');
+  }
+
+  /** A task whose lease we lost (swept after a long outage) runs elsewhere now: stop our copy. */
+  private async renew(): Promise<void> {
+    const lost = await renewLeases(this.o.storage.db, this.o.nodeId, this.runningTaskIds, this.o.leaseMs);
+    for (const id of lost) this.abortTask(id, 'shutdown');
+  }
+
+  private async sweep(): Promise<void> {
+    await sweepExpiredLeases(this.o.storage.db, { maxAttempts: this.o.maxAttempts });
+    this.tick();
+  }
+
+  private async heartbeat(): Promise<void> {
+    await heartbeatNode(this.o.storage.db, this.o.nodeId, {
+      runningTasks: this.running.size,
+      draining: this.draining,
+      taskCap: this.taskCap,
+    });
+  }
+}

@@ -1,0 +1,173 @@
+import type { Kysely } from 'kysely';
+import { nowIso } from '../lib/clock.js';
+import type { Database, TaskLogChunkRow } from '../storage/schema/database-types.js';
+import type { LogCategory, TaskLog } from './task-types.js';
+
+export const MASK = '********';
+/** Lines reach the database within this, so a watcher sees a running script's output. */
+export const FLUSH_INTERVAL_MS = 300;
+/** A chunk holds consecutive lines of one activity and category, up to this many characters. */
+const MAX_CHUNK_CHARS = 64 * 1024;
+/** Rows per INSERT: far below PostgreSQL's 65535 bind parameters at 6 columns a row. */
+const INSERT_BATCH = 500;
+
+interface PendingLine {
+  activityId: string;
+  category: LogCategory;
+  occurred: string;
+  text: string;
+}
+
+/**
+ * The task log, written while the task runs: lines are buffered and flushed as append-only rows of
+ * `task_log_chunks` (task_id, seq, activity_id, category, occurred, text) every FLUSH_INTERVAL_MS
+ * and on `flush()`. One row holds consecutive lines of one activity and category joined by "\n";
+ * `occurred` is the time of its first line. Readers order by seq.
+ *
+ * Masking happens on write, before a line is buffered: a sensitive value never reaches the
+ * database, not even for the few hundred milliseconds before a flush.
+ */
+export class TaskLogWriter implements TaskLog {
+  private pending: PendingLine[] = [];
+  private masks: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+  /** The last background flush error; reported once by `flush()` so a dead database is not silent. */
+  private lastError: unknown;
+
+  private constructor(
+    private readonly db: Kysely<Database>,
+    readonly taskId: string,
+    private nextSeq: number,
+    readonly defaultActivityId: string,
+  ) {}
+
+  /**
+   * Continues after the task's existing chunks (a requeued task keeps its earlier log);
+   * `fresh` says there are none (a first attempt), saving the lookup.
+   */
+  static async open(
+    db: Kysely<Database>,
+    taskId: string,
+    opts: { defaultActivityId?: string; fresh?: boolean } = {},
+  ): Promise<TaskLogWriter> {
+    if (opts.fresh) return new TaskLogWriter(db, taskId, 0, opts.defaultActivityId ?? taskId);
+    const r = await db
+      .selectFrom('task_log_chunks')
+      .select((eb) => eb.fn.max('seq').as('max'))
+      .where('task_id', '=', taskId)
+      .executeTakeFirst();
+    const next = r?.max === null || r?.max === undefined ? 0 : Number(r.max) + 1;
+    return new TaskLogWriter(db, taskId, next, opts.defaultActivityId ?? taskId);
+  }
+
+  mask(values: string[]): void {
+    const add = new Set(this.masks);
+    for (const v of values) {
+      if (!v) continue;
+      add.add(v);
+      // A multi-line secret is printed line by line as often as whole.
+      for (const line of v.split(/\r?\n/)) if (line.trim().length >= 3) add.add(line);
+    }
+    this.masks = [...add].sort((a, b) => b.length - a.length);
+  }
+
+  maskText(text: string): string {
+    let out = text;
+    for (const m of this.masks) if (out.includes(m)) out = out.split(m).join(MASK);
+    return out;
+  }
+
+  write(category: LogCategory, message: string, activityId?: string): void {
+    if (this.closed) return;
+    const occurred = nowIso();
+    const activity = activityId ?? this.defaultActivityId;
+    for (const line of this.maskText(message).split(/\r?\n/)) {
+      this.pending.push({ activityId: activity, category, occurred, text: line });
+    }
+    this.schedule();
+  }
+
+  info(message: string, activityId?: string): void {
+    this.write('Info', message, activityId);
+  }
+
+  warn(message: string, activityId?: string): void {
+    this.write('Warning', message, activityId);
+  }
+
+  error(message: string, activityId?: string): void {
+    this.write('Error', message, activityId);
+  }
+
+  /** Writes everything buffered so far; rejects if the database refused lines (they stay buffered). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const run = this.chain.then(() => this.writePending());
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  /** Final flush; later writes are dropped. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+  }
+
+  private schedule(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush().catch((err) => {
+        this.lastError = err;
+        this.schedule();
+      });
+    }, FLUSH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Rows numbered but not yet in the database (a failed write); retried first, seq unchanged. */
+  private unwritten: TaskLogChunkRow[] = [];
+
+  private async writePending(): Promise<void> {
+    const rows = this.unwritten.concat(this.toChunks(this.pending));
+    this.pending = [];
+    this.unwritten = rows;
+    while (this.unwritten.length) {
+      await this.db.insertInto('task_log_chunks').values(this.unwritten.slice(0, INSERT_BATCH)).execute();
+      this.unwritten = this.unwritten.slice(INSERT_BATCH);
+    }
+    this.lastError = undefined;
+  }
+
+  private toChunks(lines: PendingLine[]): TaskLogChunkRow[] {
+    const rows: TaskLogChunkRow[] = [];
+    for (const l of lines) {
+      const last = rows[rows.length - 1];
+      if (
+        last &&
+        last.activity_id === l.activityId &&
+        last.category === l.category &&
+        last.text.length + l.text.length < MAX_CHUNK_CHARS
+      ) {
+        last.text += `\n${l.text}`;
+        continue;
+      }
+      rows.push({
+        task_id: this.taskId,
+        seq: this.nextSeq++,
+        activity_id: l.activityId,
+        category: l.category,
+        occurred: l.occurred,
+        text: l.text,
+      });
+    }
+    return rows;
+  }
+
+  get failing(): unknown {
+    return this.lastError;
+  }
+}

@@ -1,0 +1,164 @@
+import type { MasterKey } from '../crypto/master-key.js';
+import { nowIso } from '../lib/clock.js';
+import { nextChangeNumber } from '../storage/repositories/id-allocator.js';
+import type { Storage } from '../storage/storage.js';
+import { ActivityTree } from './activity-tree.js';
+import { getTaskHandler, notifyTaskStateChange } from './handler-registry.js';
+import { TaskLogWriter } from './task-log-writer.js';
+import { ACTIVE_STATES } from './task-rows.js';
+import type { ActivityStatus, TaskRecord, TaskState } from './task-types.js';
+
+/** Why a running task's AbortController fired; decides its final state. */
+export type AbortCause = 'cancel' | 'shutdown' | 'timeout';
+
+export class TaskAbort extends Error {
+  constructor(readonly why: AbortCause) {
+    super(
+      why === 'cancel'
+        ? 'The task was canceled.'
+        : why === 'timeout'
+          ? 'The task ran longer than its time limit.'
+          : 'The node running the task was stopped.',
+    );
+    this.name = 'TaskAbort';
+  }
+}
+
+export interface RunDeps {
+  storage: Storage;
+  key: MasterKey;
+  home: string;
+  nodeId: string;
+  onError: (err: unknown) => void;
+}
+
+interface Outcome {
+  state: TaskState;
+  error: string | null;
+  warnings: boolean;
+}
+
+const ROOT_STATUS: Record<string, ActivityStatus> = {
+  Success: 'Success',
+  Failed: 'Failed',
+  Canceled: 'Canceled',
+  TimedOut: 'Failed',
+};
+
+/**
+ * Runs one claimed task to its end and records the end: final state, completed time, error
+ * message, activity tree, last log lines. The row is updated only while this node still holds
+ * the task (node_id and an active state), so a task the sweeper gave away is not overwritten.
+ * It never throws: every failure becomes the task's outcome.
+ */
+export async function runClaimedTask(
+  deps: RunDeps,
+  task: TaskRecord,
+  controller: AbortController,
+): Promise<TaskState> {
+  const db = deps.storage.db;
+  await notifyTaskStateChange({ task, state: 'Executing', db }, deps.onError);
+  let log: TaskLogWriter | undefined;
+  let activities: ActivityTree | undefined;
+  let outcome: Outcome;
+  try {
+    // A first attempt has no earlier log to continue: skip the max(seq) lookup.
+    log = await TaskLogWriter.open(db, task.id, { fresh: task.attempts <= 1 });
+    activities = new ActivityTree(db, task.id, task.description || task.name);
+    log.write('Verbose', `${task.name} started on node ${deps.nodeId} (attempt ${task.attempts}).`);
+    const handler = getTaskHandler(task.kind);
+    if (!handler) throw new Error(`This server has no handler for tasks of kind "${task.kind}".`);
+    const result = await handler({
+      task,
+      signal: controller.signal,
+      log,
+      activities,
+      storage: deps.storage,
+      key: deps.key,
+      home: deps.home,
+      nodeId: deps.nodeId,
+    });
+    outcome = controller.signal.aborted
+      ? aborted(controller.signal.reason)
+      : { state: 'Success', error: null, warnings: !!result?.warnings };
+  } catch (err) {
+    outcome = controller.signal.aborted ? aborted(controller.signal.reason) : failed(err);
+  }
+  if (log && outcome.error) outcome.error = log.maskText(outcome.error);
+  return record(deps, task, outcome, log, activities);
+}
+
+function aborted(reason: unknown): Outcome {
+  const cause = reason instanceof TaskAbort ? reason.why : 'cancel';
+  const message = reason instanceof TaskAbort ? reason.message : 'The task was canceled.';
+  return { state: cause === 'timeout' ? 'TimedOut' : 'Canceled', error: message, warnings: true };
+}
+
+function failed(err: unknown): Outcome {
+  const e = err instanceof Error ? err : new Error(String(err));
+  // ScriptTimeoutError (script-runner.ts) is named TimedOut: a step timeout ends the task TimedOut.
+  return { state: e.name === 'TimedOut' ? 'TimedOut' : 'Failed', error: e.message, warnings: true };
+}
+
+async function record(
+  deps: RunDeps,
+  task: TaskRecord,
+  outcome: Outcome,
+  log: TaskLogWriter | undefined,
+  activities: ActivityTree | undefined,
+): Promise<TaskState> {
+  const db = deps.storage.db;
+  try {
+    if (outcome.error) log?.write(outcome.state === 'Canceled' ? 'Warning' : 'Error', outcome.error);
+    log?.write('Verbose', `${task.name} finished: ${outcome.state}.`);
+    activities?.finishAll(
+      ROOT_STATUS[outcome.state] ?? 'Failed',
+      outcome.state === 'Canceled' ? 'Canceled' : 'Failed',
+    );
+    await log?.close();
+    // No separate activity write: the final update below carries activity_json.
+    activities?.cancelPending();
+  } catch (err) {
+    // The outcome still has to be recorded: a task must not stay Executing because a log write failed.
+    deps.onError(err);
+  }
+  const r = await withRetry(deps, async () => {
+    const now = nowIso();
+    return db
+      .updateTable('server_tasks')
+      .set({
+        state: outcome.state,
+        completed_time: now,
+        last_updated: now,
+        error_message: outcome.error,
+        has_warnings_or_errors: outcome.warnings || outcome.state !== 'Success',
+        lease_until: null,
+        ...(activities ? { activity_json: JSON.stringify(activities.toJSON()) } : {}),
+        change_number: await nextChangeNumber(db),
+      })
+      .where('id', '=', task.id)
+      .where('node_id', '=', deps.nodeId)
+      .where('state', 'in', ACTIVE_STATES)
+      .executeTakeFirst();
+  });
+  if (Number(r.numUpdatedRows) === 1) {
+    await notifyTaskStateChange(
+      { task, state: outcome.state, errorMessage: outcome.error, db },
+      deps.onError,
+    );
+  }
+  return outcome.state;
+}
+
+/** The final update is retried for about half a minute: a short database outage must not leave a task Executing. */
+async function withRetry<T>(deps: RunDeps, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 10) throw err;
+      deps.onError(err);
+      await new Promise((r) => setTimeout(r, attempt * 500));
+    }
+  }
+}

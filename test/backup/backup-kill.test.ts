@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { generateDataset, scaled } from '../../bench/dataset-generator.js';
+import { writeBackup } from '../../src/admin/backup/backup-create.js';
+import { RESTORE_MARKER } from '../../src/admin/backup/restore-marker.js';
+import { createInstance } from '../../src/admin/create-instance.js';
+import { loadInstance, openCheckedStorage, openInstanceStorage } from '../../src/admin/instance-context.js';
+import { getMeta } from '../../src/storage/repositories/metadata-repository.js';
+import { openStorage } from '../../src/storage/storage.js';
+import { hashAllTables } from '../../src/storage/table-hash.js';
+import { ENTRY, runCli } from '../helpers/cli.js';
+import { ENGINES, type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
+import { isolateRegistry, PASSPHRASE, passphraseFile } from './setup.js';
+
+const registry = isolateRegistry('bk-kill');
+const env = { ...process.env, CUTTLE_REGISTRY: registry, CUTTLE_MASTER_KEY: undefined };
+const engine = ENGINES.includes('postgres') ? 'postgres' : ENGINES[0]!;
+
+async function markerOf(t: TestDatabase): Promise<string | undefined> {
+  const s = await openStorage(t.target).catch(() => undefined);
+  if (!s) return undefined;
+  try {
+    return await getMeta(s.db, RESTORE_MARKER).catch(() => undefined);
+  } finally {
+    await s.close();
+  }
+}
+
+describe('backup restore killed with SIGKILL', () => {
+  const dbs: TestDatabase[] = [];
+  after(async () => {
+    for (const d of dbs) await d.drop().catch(() => {});
+  });
+
+  it('leaves the target recognisably incomplete, and a second run with --overwrite completes', async () => {
+    const work = tempDir('bk-kill');
+    const pass = passphraseFile(work);
+    const src = testDatabase('sqlite', 'killsrc');
+    dbs.push(src);
+    await createInstance({
+      name: 'kill-src',
+      home: tempDir('kill-src-home'),
+      connectionString: src.connectionString,
+    });
+    const inst = loadInstance({ instance: 'kill-src' });
+    const archive = path.join(work, 'big.tar.gz');
+    const storage = await openInstanceStorage(inst);
+    let original: Awaited<ReturnType<typeof hashAllTables>>;
+    try {
+      await generateDataset(storage, scaled(0.025), { key: inst.key });
+      original = await hashAllTables(storage.db);
+      await writeBackup({
+        storage,
+        output: archive,
+        instanceName: 'kill-src',
+        key: inst.key,
+        passphrase: PASSPHRASE,
+      });
+    } finally {
+      await storage.close();
+    }
+
+    const target = testDatabase(engine, 'killtgt');
+    dbs.push(target);
+    const args = [
+      'backup',
+      'restore',
+      archive,
+      '--storage-connection-string',
+      target.connectionString,
+      '--passphrase-file',
+      pass,
+    ];
+    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { env, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let killed = false;
+    for (let i = 0; i < 600 && !killed; i++) {
+      if (await markerOf(target)) {
+        await sleep(300);
+        killed = child.kill('SIGKILL');
+      } else await sleep(100);
+    }
+    assert.ok(killed, 'the restore was killed while loading');
+    assert.equal(await exited, null);
+    assert.ok(await markerOf(target), 'the marker stays: the target is recognisably incomplete');
+    await assert.rejects(openCheckedStorage(target.target, inst.key), (e: Error & { hints: string[] }) => {
+      assert.match(e.message, /holds an incomplete restore/);
+      assert.match(e.hints.join('\n'), /--overwrite/);
+      return true;
+    });
+
+    const again = await runCli(args, { env: { CUTTLE_REGISTRY: registry } });
+    assert.equal(again.code, 2, 'without --overwrite the incomplete target is refused');
+    assert.match(again.stderr, /not empty/);
+    const done = await runCli([...args, '--overwrite'], { env: { CUTTLE_REGISTRY: registry } });
+    assert.equal(done.code, 0, done.all);
+    assert.match(done.stdout, /skipped-incomplete-target/);
+    const s = await openCheckedStorage(target.target, inst.key);
+    try {
+      assert.deepEqual(await hashAllTables(s.db), original!);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import type { CliResult } from './cli.js';
+
+/** Bytes of a file, or null when it does not exist: compare before and after a refused command. */
+export function fileBytes(file: string): string | null {
+  return fs.existsSync(file) ? fs.readFileSync(file).toString('base64') : null;
+}
+
+/** Asserts none of the secrets appears anywhere in what the command printed. */
+export function assertNoSecrets(r: CliResult, secrets: (string | undefined)[], label = ''): void {
+  for (const s of secrets) {
+    if (s) assert.ok(!r.all.includes(s), `${label}: a secret appears in the output:\n${r.all}`);
+  }
+}
+
+/** Asserts the command failed with `code` and a message matching each pattern. */
+export function assertRefused(r: CliResult, code: number, patterns: RegExp[], label = ''): void {
+  assert.equal(r.code, code, `${label}: exit code ${r.code}, output:\n${r.all}`);
+  for (const p of patterns) assert.match(r.all, p, `${label}: message`);
+}
+
+export function assertOk(r: CliResult, label = ''): void {
+  assert.equal(r.code, 0, `${label}: exit code ${r.code}, output:\n${r.all}`);
+}

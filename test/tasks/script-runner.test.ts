@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { PowerShellNotInstalledError, runScript, ScriptTimeoutError } from '../../src/tasks/script-runner.js';
+import { tempDir } from '../helpers/engines.js';
+import { pidAlive, sleep, waitFor } from './task-test-helpers.js';
+
+function collect() {
+  const lines: string[] = [];
+  return { lines, onLine: (stream: 'stdout' | 'stderr', line: string) => lines.push(`${stream}:${line}`) };
+}
+
+describe('script runner', () => {
+  it('runs bash in its work folder, streams stdout and stderr lines, returns the exit code', async () => {
+    const workDir = tempDir('script');
+    const c = collect();
+    const r = await runScript({
+      syntax: 'Bash',
+      body: 'echo "hello $GREETING"\necho oops >&2\npwd\nprintf "no newline"\nexit 3\n',
+      workDir,
+      env: { GREETING: 'world' },
+      onLine: c.onLine,
+    });
+    assert.equal(r.exitCode, 3);
+    assert.ok(c.lines.includes('stdout:hello world'));
+    assert.ok(c.lines.includes('stderr:oops'));
+    assert.ok(c.lines.includes(`stdout:${fs.realpathSync(workDir)}`));
+    assert.ok(c.lines.includes('stdout:no newline'));
+  });
+
+  it("never passes the server's CUTTLE_* settings to a script", async () => {
+    process.env.CUTTLE_MASTER_KEY_TEST_ONLY = 'must-not-leak';
+    try {
+      const c = collect();
+      await runScript({ syntax: 'Bash', body: 'env', workDir: tempDir('script'), onLine: c.onLine });
+      assert.ok(!c.lines.some((l) => l.includes('must-not-leak')));
+      assert.ok(c.lines.some((l) => l.startsWith('stdout:PATH=')));
+    } finally {
+      delete process.env.CUTTLE_MASTER_KEY_TEST_ONLY;
+    }
+  });
+
+  it('says PowerShell is not installed when pwsh is not on the PATH', async () => {
+    const saved = process.env.PATH;
+    process.env.PATH = tempDir('empty-path');
+    try {
+      await assert.rejects(
+        runScript({
+          syntax: 'PowerShell',
+          body: 'Write-Host hi',
+          workDir: tempDir('script'),
+          onLine: () => {},
+        }),
+        (e: Error) =>
+          e instanceof PowerShellNotInstalledError && /PowerShell is not installed/.test(e.message),
+      );
+    } finally {
+      process.env.PATH = saved;
+    }
+  });
+
+  it('abort kills the whole process group, background children included', async () => {
+    const workDir = tempDir('script');
+    const controller = new AbortController();
+    let leader = 0;
+    const p = runScript({
+      syntax: 'Bash',
+      body: 'sleep 300 &\necho $! > child.pid\ntrap "" TERM\nwhile true; do sleep 0.2; done\n',
+      workDir,
+      signal: controller.signal,
+      onLine: () => {},
+      onSpawn: (pid) => {
+        leader = pid;
+      },
+    });
+    const childPid = await waitFor('child pid', async () => {
+      const f = path.join(workDir, 'child.pid');
+      return fs.existsSync(f) && Number(fs.readFileSync(f, 'utf8').trim());
+    });
+    assert.ok(pidAlive(childPid));
+    const started = Date.now();
+    controller.abort(new Error('stop it'));
+    await assert.rejects(p, /stop it/);
+    // The leader ignores SIGTERM, so it took the SIGKILL after the grace period.
+    assert.ok(Date.now() - started >= 4_000);
+    assert.equal(pidAlive(leader), false, 'script process gone');
+    assert.equal(pidAlive(childPid), false, 'background child gone');
+  });
+
+  it('a timeout stops the script and rejects with ScriptTimeoutError', async () => {
+    const workDir = tempDir('script');
+    let leader = 0;
+    await assert.rejects(
+      runScript({
+        syntax: 'Bash',
+        body: 'sleep 30',
+        workDir,
+        timeoutMs: 300,
+        onLine: () => {},
+        onSpawn: (pid) => {
+          leader = pid;
+        },
+      }),
+      (e: Error) => e instanceof ScriptTimeoutError && e.name === 'TimedOut',
+    );
+    await sleep(50);
+    assert.equal(pidAlive(leader), false);
+  });
+
+  it('ends with the script even if a background process keeps its output open', async () => {
+    const started = Date.now();
+    const workDir = tempDir('script');
+    const r = await runScript({
+      syntax: 'Bash',
+      body: 'sleep 20 &\necho $! > bg.pid\necho done',
+      workDir,
+      onLine: () => {},
+    });
+    assert.equal(r.exitCode, 0);
+    assert.ok(Date.now() - started < 10_000);
+    process.kill(Number(fs.readFileSync(path.join(workDir, 'bg.pid'), 'utf8')), 'SIGKILL');
+  });
+});

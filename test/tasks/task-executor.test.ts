@@ -1,0 +1,264 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { MasterKey } from '../../src/crypto/master-key.js';
+import { onTaskStateChange, registerTaskHandler } from '../../src/tasks/handler-registry.js';
+import { runScript } from '../../src/tasks/script-runner.js';
+import { TaskExecutor } from '../../src/tasks/task-executor.js';
+import { enqueueTask, requestCancel } from '../../src/tasks/task-queue.js';
+import type { TaskContext } from '../../src/tasks/task-types.js';
+import { ENGINES, tempDir } from '../helpers/engines.js';
+import { openTestStorage, pidAlive, sleep, type TestStorage, waitFor } from './task-test-helpers.js';
+
+/** A test handler that runs a real bash script, the way the deployment handler does. */
+async function scriptHandler(ctx: TaskContext) {
+  const args = ctx.task.arguments as { script: string; secret?: string; timeoutMs?: number };
+  if (args.secret) ctx.log.mask([args.secret]);
+  ctx.activities.start('step-1', 'Run a script');
+  const workDir = path.join(ctx.home, 'work', ctx.task.id);
+  const r = await runScript({
+    syntax: 'Bash',
+    body: args.script,
+    workDir,
+    env: args.secret ? { SECRET: args.secret } : {},
+    signal: ctx.signal,
+    timeoutMs: args.timeoutMs,
+    onLine: (stream, line) => ctx.log.write(stream === 'stderr' ? 'Error' : 'Info', line, 'step-1'),
+  });
+  if (r.exitCode !== 0) {
+    ctx.activities.finish('step-1', 'Failed');
+    throw new Error(`The script returned exit code ${r.exitCode}${args.secret ? ` (${args.secret})` : ''}`);
+  }
+  ctx.activities.finish('step-1', 'Success');
+  return undefined;
+}
+registerTaskHandler('ScriptTest', scriptHandler);
+
+const EXECUTOR_ENGINES = ENGINES.filter((e) => e !== 'mysql');
+
+for (const engine of EXECUTOR_ENGINES) {
+  describe(`${engine}: task executor`, () => {
+    let t: TestStorage;
+    let home: string;
+    let executor: TaskExecutor;
+    const key = MasterKey.generate();
+    before(async () => {
+      t = await openTestStorage(engine, 'exec');
+      home = tempDir('exec-home');
+      executor = new TaskExecutor({
+        storage: t.storage,
+        key,
+        home,
+        nodeId: 'node-a',
+        taskCap: 3,
+        pollMs: 200,
+      });
+      await executor.start();
+    });
+    after(async () => {
+      await executor?.stop({ abortRunning: true });
+      await t?.close();
+    });
+
+    const row = (id: string) =>
+      t.storage.db.selectFrom('server_tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const logText = async (id: string) =>
+      (
+        await t.storage.db
+          .selectFrom('task_log_chunks')
+          .select('text')
+          .where('task_id', '=', id)
+          .orderBy('seq')
+          .execute()
+      )
+        .map((r) => r.text)
+        .join('\n');
+    const queue = (script: string, extra: Record<string, unknown> = {}, kind = 'ScriptTest') =>
+      enqueueTask(t.storage.db, {
+        kind,
+        spaceId: null,
+        name: 'Test',
+        description: 'A test script',
+        arguments: { script, ...extra },
+      });
+    const finished = (id: string, ms = 20_000) =>
+      waitFor(
+        `${id} to finish`,
+        async () => {
+          const r = await row(id);
+          return r.completed_time ? r : undefined;
+        },
+        ms,
+      );
+
+    it('runs a script to Success, with its output in the task log and the activity tree', async () => {
+      const states: string[] = [];
+      const off = onTaskStateChange((c) => {
+        states.push(c.state);
+      });
+      try {
+        const id = await queue('echo "hello from bash"');
+        const r = await finished(id);
+        assert.equal(r.state, 'Success');
+        assert.equal(r.error_message, null);
+        assert.match(await logText(id), /hello from bash/);
+        const activities = JSON.parse(r.activity_json) as {
+          Id: string;
+          Status: string;
+          ParentId: string | null;
+        }[];
+        assert.deepEqual(
+          activities.map((a) => [a.Id, a.Status, a.ParentId]),
+          [
+            [id, 'Success', null],
+            ['step-1', 'Success', id],
+          ],
+        );
+        assert.deepEqual(states, ['Executing', 'Success']);
+      } finally {
+        off();
+      }
+    });
+
+    it('a non-zero exit code fails the task; a missing handler fails it with a message', async () => {
+      const id = await queue('echo before; exit 4');
+      const r = await finished(id);
+      assert.equal(r.state, 'Failed');
+      assert.match(r.error_message!, /exit code 4/);
+      assert.equal(JSON.parse(r.activity_json)[1].Status, 'Failed');
+      const none = await queue('true', {}, 'NoSuchKind');
+      const n = await finished(none);
+      assert.equal(n.state, 'Failed');
+      assert.match(n.error_message!, /no handler for tasks of kind "NoSuchKind"/);
+    });
+
+    it('masks sensitive values in the log and in the error message', async () => {
+      const secret = 'S3cr3t-p@ss-value';
+      const id = await queue('echo "the password is $SECRET"; echo "$SECRET" >&2; exit 1', { secret });
+      const r = await finished(id);
+      const text = await logText(id);
+      assert.ok(!text.includes(secret), 'secret not in the log');
+      assert.match(text, /the password is \*{8}/);
+      assert.ok(!r.error_message!.includes(secret));
+      assert.match(r.error_message!, /\*{8}/);
+    });
+
+    it('writes log chunks while the script still runs', async () => {
+      const id = await queue('echo first-line; sleep 2; echo second-line');
+      await waitFor('first line in the database', async () => (await logText(id)).includes('first-line'));
+      assert.equal((await row(id)).state, 'Executing');
+      assert.ok(!(await logText(id)).includes('second-line'));
+      assert.equal((await finished(id)).state, 'Success');
+    });
+
+    it('cancellation kills the script and its children, and ends Canceled', async () => {
+      const dir = tempDir('cancel');
+      const id = await queue(
+        `echo $$ > ${dir}/leader.pid; sleep 300 & echo $! > ${dir}/child.pid; echo running; wait`,
+      );
+      await waitFor(
+        'script running',
+        async () => fs.existsSync(`${dir}/child.pid`) && (await logText(id)).includes('running'),
+      );
+      const leader = Number(fs.readFileSync(`${dir}/leader.pid`, 'utf8'));
+      const child = Number(fs.readFileSync(`${dir}/child.pid`, 'utf8'));
+      assert.ok(pidAlive(leader) && pidAlive(child));
+      // Through the database only, as another process (the CLI, another node's API) would cancel.
+      const other = await t.another();
+      await other.db
+        .updateTable('server_tasks')
+        .set({ cancel_requested: true, state: 'Cancelling' })
+        .where('id', '=', id)
+        .execute();
+      const r = await finished(id);
+      assert.equal(r.state, 'Canceled');
+      assert.equal(pidAlive(leader), false, 'script gone');
+      assert.equal(pidAlive(child), false, 'child gone');
+      assert.equal(JSON.parse(r.activity_json)[1].Status, 'Canceled');
+    });
+
+    it('requestCancel in this process aborts at once', async () => {
+      const id = await queue('echo started; sleep 300');
+      await waitFor('started', async () => (await logText(id)).includes('started'));
+      const t0 = Date.now();
+      assert.equal(await requestCancel(t.storage.db, id), 'Cancelling');
+      assert.equal((await finished(id)).state, 'Canceled');
+      assert.ok(Date.now() - t0 < 3_000);
+    });
+
+    it('a step timeout ends the task TimedOut', async () => {
+      const id = await queue('sleep 30', { timeoutMs: 300 });
+      const r = await finished(id);
+      assert.equal(r.state, 'TimedOut');
+      assert.match(r.error_message!, /did not finish within/);
+    });
+
+    it('runs at most taskCap tasks at once', async () => {
+      const ids = await Promise.all(Array.from({ length: 6 }, () => queue('sleep 0.5')));
+      let most = 0;
+      while (true) {
+        const rows = await t.storage.db
+          .selectFrom('server_tasks')
+          .select('state')
+          .where('id', 'in', ids)
+          .execute();
+        most = Math.max(most, rows.filter((r) => r.state === 'Executing').length);
+        if (rows.every((r) => r.state === 'Success')) break;
+        await sleep(50);
+      }
+      assert.ok(most <= 3 && most >= 2, `at most 3 ran at once (saw ${most})`);
+    });
+
+    it('drain lets running tasks finish and claims nothing new; a forced stop leaves nothing Executing', async () => {
+      const home2 = tempDir('exec-home');
+      const ex = new TaskExecutor({
+        storage: t.storage,
+        key,
+        home: home2,
+        nodeId: 'node-b',
+        taskCap: 2,
+        pollMs: 200,
+      });
+      await executor.stop();
+      try {
+        const running = await queue('sleep 1; echo done');
+        await ex.start();
+        await waitFor('running', async () => (await row(running)).state === 'Executing');
+        const drained = ex.drain();
+        const waiting = await queue('echo never');
+        assert.equal(await drained, true);
+        assert.equal((await row(running)).state, 'Success');
+        await sleep(400);
+        assert.equal((await row(waiting)).state, 'Queued', 'a draining node claims nothing');
+        await ex.stop();
+
+        const ex2 = new TaskExecutor({
+          storage: t.storage,
+          key,
+          home: home2,
+          nodeId: 'node-c',
+          taskCap: 2,
+          pollMs: 200,
+        });
+        await ex2.start();
+        const long = await queue('sleep 300');
+        await waitFor('long running', async () => (await row(long)).state === 'Executing');
+        await ex2.stop({ abortRunning: true });
+        const r = await row(long);
+        assert.equal(r.state, 'Canceled');
+        assert.match(r.error_message!, /node running the task was stopped/);
+      } finally {
+        executor = new TaskExecutor({
+          storage: t.storage,
+          key,
+          home,
+          nodeId: 'node-a',
+          taskCap: 3,
+          pollMs: 200,
+        });
+        await executor.start();
+      }
+    });
+  });
+}

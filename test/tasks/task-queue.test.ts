@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { nowIso } from '../../src/lib/clock.js';
+import { onTaskStateChange, type TaskStateChange } from '../../src/tasks/handler-registry.js';
+import { registerNode } from '../../src/tasks/node-registry.js';
+import { claimTasks } from '../../src/tasks/task-claim.js';
+import { cancelRequested, renewLeases, sweepExpiredLeases } from '../../src/tasks/task-lease.js';
+import { enqueueTask, requestCancel } from '../../src/tasks/task-queue.js';
+import { ENGINES } from '../helpers/engines.js';
+import { openTestStorage, type TestStorage } from './task-test-helpers.js';
+
+const input = (name: string, spaceId: string | null = null, priority = 0) => ({
+  kind: 'Test',
+  spaceId,
+  name,
+  description: `test ${name}`,
+  arguments: { n: name },
+  priority,
+});
+
+for (const engine of ENGINES) {
+  describe(`${engine}: task queue`, () => {
+    let t: TestStorage;
+    before(async () => {
+      t = await openTestStorage(engine, 'queue');
+    });
+    after(async () => {
+      await t?.close();
+    });
+
+    const row = (id: string) =>
+      t.storage.db.selectFrom('server_tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const clear = () => t.storage.db.deleteFrom('server_tasks').execute();
+
+    it('enqueues Queued tasks and claims them in priority and queue order', async () => {
+      await clear();
+      const a = await enqueueTask(t.storage.db, input('a'));
+      const b = await enqueueTask(t.storage.db, input('b', null, 5));
+      assert.match(a, /^ServerTasks-\d+$/);
+      const r = await row(a);
+      assert.equal(r.state, 'Queued');
+      assert.equal(r.activity_json, '[]');
+      assert.equal(JSON.parse(r.arguments_json).n, 'a');
+      const first = await claimTasks(t.storage, { nodeId: 'n1', limit: 1, leaseMs: 60_000 });
+      assert.deepEqual(
+        first.map((x) => x.id),
+        [b],
+        'higher priority first',
+      );
+      const second = await claimTasks(t.storage, { nodeId: 'n1', limit: 5, leaseMs: 60_000 });
+      assert.deepEqual(
+        second.map((x) => x.id),
+        [a],
+      );
+      assert.equal(second[0]!.attempts, 1);
+      assert.deepEqual(second[0]!.arguments, { n: 'a' });
+      const claimed = await row(a);
+      assert.equal(claimed.state, 'Executing');
+      assert.equal(claimed.node_id, 'n1');
+      assert.ok(claimed.lease_until! > nowIso());
+      assert.ok(claimed.start_time);
+      assert.deepEqual(await claimTasks(t.storage, { nodeId: 'n1', limit: 5, leaseMs: 60_000 }), []);
+    });
+
+    it('two nodes claiming at once never get the same task', async () => {
+      await clear();
+      const ids = new Set<string>();
+      for (let i = 0; i < 40; i++) ids.add(await enqueueTask(t.storage.db, input(`c${i}`)));
+      const other = await t.another();
+      // InnoDB may lock every row a locking read examines, so a round can come back short on
+      // MySQL; what must hold everywhere is that no task is ever claimed twice.
+      const got: string[] = [];
+      for (let round = 0; round < 20 && got.length < 40; round++) {
+        const claims = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            claimTasks(i % 2 ? other : t.storage, { nodeId: `node${i % 2}`, limit: 5, leaseMs: 60_000 }),
+          ),
+        );
+        got.push(...claims.flat().map((x) => x.id));
+      }
+      assert.equal(new Set(got).size, got.length, 'no task claimed twice');
+      assert.deepEqual(new Set(got), ids);
+    });
+
+    it('does not claim tasks of a space whose task queue is stopped', async () => {
+      await clear();
+      await t.storage.db
+        .insertInto('spaces')
+        .values({
+          id: 'Spaces-900',
+          name: 'Stopped',
+          name_normalized: 'stopped',
+          slug: 'stopped',
+          description: '',
+          is_default: false,
+          task_queue_stopped: true,
+          json: '{}',
+          change_number: 1,
+        })
+        .execute();
+      const stopped = await enqueueTask(t.storage.db, input('s', 'Spaces-900'));
+      const free = await enqueueTask(t.storage.db, input('f', null));
+      const got = await claimTasks(t.storage, { nodeId: 'n1', limit: 5, leaseMs: 60_000 });
+      assert.deepEqual(
+        got.map((x) => x.id),
+        [free],
+      );
+      assert.equal((await row(stopped)).state, 'Queued');
+      await t.storage.db.deleteFrom('spaces').where('id', '=', 'Spaces-900').execute();
+    });
+
+    it('cancels a queued task at once and an executing one through Cancelling', async () => {
+      await clear();
+      const seen: TaskStateChange[] = [];
+      const off = onTaskStateChange((c) => {
+        seen.push(c);
+      });
+      try {
+        const q = await enqueueTask(t.storage.db, input('q'));
+        assert.equal(await requestCancel(t.storage.db, q), 'Canceled');
+        const rq = await row(q);
+        assert.equal(rq.state, 'Canceled');
+        assert.ok(rq.completed_time);
+        assert.deepEqual(
+          seen.map((c) => [c.task.id, c.state]),
+          [[q, 'Canceled']],
+        );
+        const e = await enqueueTask(t.storage.db, input('e'));
+        await claimTasks(t.storage, { nodeId: 'n1', limit: 1, leaseMs: 60_000 });
+        assert.equal(await requestCancel(t.storage.db, e), 'Cancelling');
+        assert.equal((await row(e)).state, 'Cancelling');
+        assert.deepEqual(await cancelRequested(t.storage.db, 'n1', [e]), [e]);
+        assert.equal(await requestCancel(t.storage.db, q), 'Canceled', 'completed tasks stay as they are');
+        await assert.rejects(requestCancel(t.storage.db, 'ServerTasks-999999'), /no server task/);
+      } finally {
+        off();
+      }
+    });
+
+    it('renews leases only for tasks the node still holds', async () => {
+      await clear();
+      const a = await enqueueTask(t.storage.db, input('a'));
+      await claimTasks(t.storage, { nodeId: 'n1', limit: 1, leaseMs: 1_000 });
+      const before = (await row(a)).lease_until!;
+      assert.deepEqual(await renewLeases(t.storage.db, 'n1', [a], 60_000), []);
+      assert.ok((await row(a)).lease_until! > before);
+      assert.deepEqual(await renewLeases(t.storage.db, 'n2', [a], 60_000), [a], 'not n2s task');
+    });
+
+    it('sweeps expired leases of gone nodes: requeue, then fail after max attempts', async () => {
+      await clear();
+      await registerNode(t.storage.db, { nodeId: 'alive', taskCap: 5 });
+      const dead = await enqueueTask(t.storage.db, input('dead'));
+      await claimTasks(t.storage, { nodeId: 'gone-node', limit: 1, leaseMs: -1_000 });
+      const live = await enqueueTask(t.storage.db, input('live'));
+      await claimTasks(t.storage, { nodeId: 'alive', limit: 1, leaseMs: -1_000 });
+
+      const r1 = await sweepExpiredLeases(t.storage.db, { maxAttempts: 2 });
+      assert.deepEqual(r1.requeued, [dead]);
+      assert.equal((await row(live)).state, 'Executing', 'a live node keeps its task even past the lease');
+      const rq = await row(dead);
+      assert.equal(rq.state, 'Queued');
+      assert.equal(rq.node_id, null);
+
+      await claimTasks(t.storage, { nodeId: 'gone-node', limit: 1, leaseMs: -1_000 });
+      const r2 = await sweepExpiredLeases(t.storage.db, { maxAttempts: 2 });
+      assert.deepEqual(r2.failed, [dead]);
+      const rf = await row(dead);
+      assert.equal(rf.state, 'Failed');
+      assert.match(rf.error_message!, /stopped responding/);
+      assert.ok(rf.completed_time);
+
+      const own = await sweepExpiredLeases(t.storage.db, { ownNodeId: 'alive', maxAttempts: 5 });
+      assert.deepEqual(own.requeued, [live], "a restarted node takes back its previous run's tasks");
+    });
+  });
+}
