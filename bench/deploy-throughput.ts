@@ -95,6 +95,7 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
       });
     }
     const started = performance.now();
+    const cpu0 = cpuMs();
     await c.put(`/api/spaces/${space.Id}`, { ...space, TaskQueueStopped: false });
     wakeTaskExecutors();
     // Cheap polling (the node shares this process and, on SQLite, its one connection).
@@ -112,18 +113,32 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
       failed = rows.filter((r) => r.state !== 'Success').reduce((n, r) => n + Number(r.n), 0);
     }
     const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuMs();
+    const nodeMs = (cpu.self - cpu0.self) / count;
+    const scriptMs = (cpu.children - cpu0.children) / count;
     return {
       engine,
       count,
       taskCap,
       seconds: Number(seconds.toFixed(2)),
       perSecond: Number((count / seconds).toFixed(1)),
+      nodeCpuMsPerDeployment: Number(nodeMs.toFixed(1)),
+      scriptCpuMsPerDeployment: Number(scriptMs.toFixed(1)),
+      // What two otherwise idle cores could do: the node's event loop uses one core at most.
+      idle2CoreEstimate: Number(Math.min(1000 / nodeMs, 2000 / (nodeMs + scriptMs)).toFixed(1)),
       failed,
     };
   } finally {
     await node.shutdown({ abortRunning: true });
     if (engine !== 'sqlite') await db.drop();
   }
+}
+
+/** CPU time of this process and of its reaped children (the scripts), from /proc (Linux). */
+function cpuMs(): { self: number; children: number } {
+  const f = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  const tick = 10; // ms per clock tick (USER_HZ = 100 on Linux)
+  return { self: (Number(f[11]) + Number(f[12])) * tick, children: (Number(f[13]) + Number(f[14])) * tick };
 }
 
 const results = [];

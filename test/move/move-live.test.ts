@@ -32,7 +32,7 @@ function cuttleRun(
       const url = /is listening on (http:\/\/\S+)/.exec(out)?.[1];
       const firstStart = out.includes('First start');
       const key = /\s(API-[A-Z0-9]+)\s/i.exec(out)?.[1];
-      if (url && (!firstStart || key)) {
+      if (url && /database: .*tasks at once/.test(out) && (!firstStart || key)) {
         clearTimeout(timer);
         resolve({ child, url, apiKey: key, out: () => out });
       }
