@@ -121,7 +121,14 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeHandle> {
       logger,
       isDraining: () => draining,
     });
-    await app.listen({ host: listen.host, port: listen.port });
+    await app.listen({ host: listen.host, port: listen.port }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EADDRINUSE' && e.code !== 'EADDRNOTAVAIL' && e.code !== 'EACCES') throw e;
+      throw new PreconditionError(`Cannot listen on ${listen.host}:${listen.port}: ${e.code}.`, {
+        hints: [
+          'Another program may use that port: pick another with `cuttle configure --listen URL` or `run --listen URL`.',
+        ],
+      });
+    });
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
