@@ -1,4 +1,6 @@
 import { type Instance, type InstanceRef, loadInstance } from '../admin/instance-context.js';
+import type { ReplicaMarker } from '../admin/replicate/make-replica.js';
+import { getMetaJson, META } from '../storage/repositories/metadata-repository.js';
 import { openStorage } from '../storage/storage.js';
 import { ACTIVE_STATES } from '../tasks/task-rows.js';
 import { readNodeState, runningPid } from './run-files.js';
@@ -13,12 +15,17 @@ export interface ServiceStatus {
   /** Tasks this node holds (Executing or Cancelling); null when the database cannot be reached. */
   runningTasks: number | null;
   draining: boolean | null;
+  /** Set when the instance is a test replica (`cuttle replicate`): where it was copied from and when. */
+  replicaOf: ReplicaMarker | null;
 }
 
 /** Counts from the database, not from the process: it answers for a stuck or killed node too. */
 export async function nodeTaskCounts(
   inst: Instance,
-): Promise<{ runningTasks: number; draining: boolean; taskIds: string[] } | undefined> {
+): Promise<
+  | { runningTasks: number; draining: boolean; taskIds: string[]; replica: ReplicaMarker | undefined }
+  | undefined
+> {
   try {
     const storage = await openStorage(inst.target);
     try {
@@ -33,7 +40,9 @@ export async function nodeTaskCounts(
         .select(['draining', 'status'])
         .where('id', '=', inst.config.nodeName)
         .executeTakeFirst();
+      const replica = await getMetaJson<ReplicaMarker>(storage.db, META.replica);
       return {
+        replica,
         runningTasks: rows.length,
         draining: node?.status === 'live' && !!Number(node.draining),
         taskIds: rows.map((r) => r.id),
@@ -61,5 +70,6 @@ export async function serviceStatus(ref: InstanceRef): Promise<ServiceStatus> {
     startedAt: state?.startedAt ?? null,
     runningTasks: counts?.runningTasks ?? null,
     draining: pid ? (counts?.draining ?? null) : false,
+    replicaOf: counts?.replica ?? null,
   };
 }

@@ -154,6 +154,12 @@ export function register(program: Command) {
             ['Running tasks', s.runningTasks ?? 'unknown (database unreachable)'],
             ['Started', s.startedAt ?? '-'],
             [
+              'Replica',
+              s.replicaOf
+                ? `yes: a test copy made ${s.replicaOf.created} from ${s.replicaOf.from.archive}`
+                : 'no',
+            ],
+            [
               'Managed by',
               manager === 'systemd' ? `systemd (${unitName(s.instance)})` : 'background process',
             ],
