@@ -85,6 +85,28 @@ export function encodeRow(table: TableSpec, row: Record<string, unknown>): Canon
   return table.columns.map((c: ColumnSpec) => encodeValue(c.type, row[c.name], `${table.name}.${c.name}`));
 }
 
+/**
+ * `encodeRow` for many rows of one table, set up once: accepts a row as an object by column name or
+ * as an array in column order (drivers that honour ROWS_AS_ARRAYS).
+ */
+export function rowEncoder(table: TableSpec): (row: Record<string, unknown> | unknown[]) => CanonicalValue[] {
+  const cols = table.columns;
+  const n = cols.length;
+  const names = cols.map((c) => c.name);
+  const types = cols.map((c) => c.type);
+  const labels = cols.map((c) => `${table.name}.${c.name}`);
+  const plain = types.map((t) => t === 'id' || t === 'text' || t === 'longtext' || t === 'json');
+  return (row) => {
+    const arr = Array.isArray(row);
+    const out: CanonicalValue[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = arr ? row[i] : (row as Record<string, unknown>)[names[i]!];
+      out[i] = plain[i] && typeof v === 'string' ? v : encodeValue(types[i]!, v, labels[i]!);
+    }
+    return out;
+  };
+}
+
 export function decodeRow(table: TableSpec, values: CanonicalValue[]): Record<string, unknown> {
   if (values.length !== table.columns.length) {
     throw new CodecError(
@@ -109,6 +131,8 @@ export function keyOf(table: TableSpec, values: CanonicalValue[]): string {
     .join(', ');
 }
 
+const HASH_PIECE = 64 * 1024;
+
 /** Content hash of a table: SHA-256 over its canonical lines in primary-key order. */
 export class TableHasher {
   private readonly hash: Hash = createHash('sha256');
@@ -118,6 +142,30 @@ export class TableHasher {
     this.hash.update(line);
     this.rows++;
     this.bytes += Buffer.byteLength(line);
+  }
+  /**
+   * The lines of `rows`, hashed ~64 KB at a time: the same digest, rows and bytes as `addLine` on
+   * each row's line, for a fraction of the calls. Returns the bytes added.
+   */
+  addRows(rows: CanonicalValue[][]): number {
+    let text = '';
+    let bytes = 0;
+    for (let i = 0; i < rows.length; i++) {
+      text += rowLine(rows[i]!);
+      if (text.length >= HASH_PIECE) {
+        bytes += this.addText(text);
+        text = '';
+      }
+    }
+    if (text) bytes += this.addText(text);
+    this.rows += rows.length;
+    return bytes;
+  }
+  private addText(text: string): number {
+    this.hash.update(text, 'utf8');
+    const n = Buffer.byteLength(text, 'utf8');
+    this.bytes += n;
+    return n;
   }
   digest(): string {
     return this.hash.digest('hex');

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { PreconditionError } from '../lib/errors.js';
 import * as m0001 from './migrations/0001-initial.js';
+import * as m0002 from './migrations/0002-task-list-index.js';
 import type { Storage } from './storage.js';
 
 /**
@@ -9,7 +10,10 @@ import type { Storage } from './storage.js';
  * and nothing may run against it (the newer code may store data this code would damage).
  */
 type Up = (db: Kysely<unknown>, dialect: Storage['dialect'], quote: (s: string) => string) => Promise<void>;
-const MIGRATIONS: [string, Up][] = [['0001-initial', m0001.up]];
+const MIGRATIONS: [string, Up][] = [
+  ['0001-initial', m0001.up],
+  ['0002-task-list-index', m0002.up],
+];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
 const TABLE = 'cuttle_migrations';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { migrateToLatest, schemaStatus } from '../../src/storage/migrator.js';
+import { LATEST_SCHEMA_VERSION, migrateToLatest, schemaStatus } from '../../src/storage/migrator.js';
 import { nextId } from '../../src/storage/repositories/id-allocator.js';
 import { TABLES } from '../../src/storage/schema/tables.js';
 import { openStorage } from '../../src/storage/storage.js';
@@ -20,9 +20,14 @@ for (const engine of ENGINES) {
       const storage = await openStorage(t.target, { create: true });
       try {
         assert.equal((await schemaStatus(storage)).state, 'empty');
-        assert.deepEqual(await migrateToLatest(storage), { from: 0, to: 1 });
+        assert.deepEqual(await migrateToLatest(storage), { from: 0, to: LATEST_SCHEMA_VERSION });
+        assert.ok(LATEST_SCHEMA_VERSION >= 2);
         assert.equal((await schemaStatus(storage)).state, 'current');
-        assert.deepEqual(await migrateToLatest(storage), { from: 1, to: 1 }, 'idempotent');
+        assert.deepEqual(
+          await migrateToLatest(storage),
+          { from: LATEST_SCHEMA_VERSION, to: LATEST_SCHEMA_VERSION },
+          'idempotent',
+        );
         const tables = new Set(await storage.dialect.listTables(storage.db));
         for (const spec of TABLES) {
           assert.ok(tables.has(spec.name), `table ${spec.name}`);

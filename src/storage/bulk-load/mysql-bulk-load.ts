@@ -6,6 +6,7 @@ import { decodeRow } from '../codecs.js';
 import { mysqlOptions } from '../dialects/mysql-dialect.js';
 import type { LogicalType, TableSpec } from '../schema/column-types.js';
 import type { BatchSource, BulkLoadOptions } from './bulk-loader.js';
+import { LineBuffer } from './line-buffer.js';
 
 /**
  * LOAD DATA LOCAL INFILE with TSV: backslash escapes for \\ \t \n \r and NUL, \N for NULL, blobs as
@@ -13,21 +14,27 @@ import type { BatchSource, BulkLoadOptions } from './bulk-loader.js';
  * InnoDB applies it atomically. When the server has local_infile off (MySQL 8's default) the rows go
  * as multi-row INSERTs kept under max_allowed_packet, in one transaction.
  */
-function tsvField(type: LogicalType, v: CanonicalValue): string {
-  if (v === null) return '\\N';
+const TSV_SPECIAL = /[\\\t\n\r\0]/;
+
+function tsvField(type: LogicalType): (v: CanonicalValue) => string {
   switch (type) {
     case 'bool':
-      return v ? '1' : '0';
+      return (v) => (v === null ? '\\N' : v ? '1' : '0');
     case 'int':
     case 'bigint':
     case 'int64':
-      return String(v);
+      return (v) => (v === null ? '\\N' : String(v));
     case 'blob':
-      return Buffer.from(String(v), 'base64').toString('hex');
+      return (v) => (v === null ? '\\N' : Buffer.from(String(v), 'base64').toString('hex'));
     default:
-      return String(v).replace(/[\\\t\n\r\0]/g, (c) =>
-        c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\0',
-      );
+      return (v) => {
+        if (v === null) return '\\N';
+        const s = String(v);
+        if (!TSV_SPECIAL.test(s)) return s;
+        return s.replace(/[\\\t\n\r\0]/g, (c) =>
+          c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\0',
+        );
+      };
   }
 }
 
@@ -69,29 +76,25 @@ async function loadData(
   opts: BulkLoadOptions,
 ): Promise<number> {
   let rows = 0;
-  const types = table.columns.map((c) => c.type);
+  const fields = table.columns.map((c) => tsvField(c.type));
+  const n = fields.length;
   async function* tsv() {
-    let buf = '';
+    const out = new LineBuffer();
     for await (const batch of batches) {
       let bytes = 0;
       for (const values of batch) {
-        let line = '';
-        for (let i = 0; i < types.length; i++) {
-          if (i) line += '\t';
-          line += tsvField(types[i]!, values[i] ?? null);
-        }
+        let line = fields[0]!(values[0] ?? null);
+        for (let i = 1; i < n; i++) line += `\t${fields[i]!(values[i] ?? null)}`;
         line += '\n';
-        buf += line;
         bytes += line.length;
-        if (buf.length >= 256 * 1024) {
-          yield Buffer.from(buf, 'utf8');
-          buf = '';
-        }
+        const full = out.push(line);
+        if (full) yield full;
       }
       rows += batch.length;
       opts.onProgress?.(batch.length, bytes);
     }
-    if (buf) yield Buffer.from(buf, 'utf8');
+    const last = out.take();
+    if (last) yield last;
   }
   const targets = table.columns.map((c) => (c.type === 'blob' ? `@${c.name}` : `\`${c.name}\``)).join(', ');
   const sets = table.columns.filter((c) => c.type === 'blob').map((c) => `\`${c.name}\` = UNHEX(@${c.name})`);

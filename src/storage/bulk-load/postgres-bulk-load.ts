@@ -7,25 +7,29 @@ import type { CanonicalValue } from '../codecs.js';
 import { pgConfig } from '../dialects/postgres-dialect.js';
 import type { LogicalType, TableSpec } from '../schema/column-types.js';
 import type { BatchSource, BulkLoadOptions } from './bulk-loader.js';
+import { LineBuffer } from './line-buffer.js';
 
 /**
  * CSV for COPY: every non-null field quoted (so an empty string stays distinct from NULL, which is
  * an unquoted empty field), quotes doubled, bytea as "\x<hex>", booleans t/f. Writes go out in
  * ~256 KB pieces: one write per row made COPY slower than INSERT (stack.md §1).
  */
-function csvField(type: LogicalType, v: CanonicalValue): string {
-  if (v === null) return '';
+function csvField(type: LogicalType): (v: CanonicalValue) => string {
   switch (type) {
     case 'bool':
-      return v ? 't' : 'f';
+      return (v) => (v === null ? '' : v ? 't' : 'f');
     case 'int':
     case 'bigint':
     case 'int64':
-      return String(v);
+      return (v) => (v === null ? '' : String(v));
     case 'blob':
-      return `"\\x${Buffer.from(String(v), 'base64').toString('hex')}"`;
+      return (v) => (v === null ? '' : `"\\x${Buffer.from(String(v), 'base64').toString('hex')}"`);
     default:
-      return `"${String(v).replace(/"/g, '""')}"`;
+      return (v) => {
+        if (v === null) return '';
+        const s = String(v);
+        return s.indexOf('"') < 0 ? `"${s}"` : `"${s.replace(/"/g, '""')}"`;
+      };
   }
 }
 
@@ -43,29 +47,25 @@ export async function postgresBulkLoad(
     await client.query('BEGIN');
     const cols = table.columns.map((c) => `"${c.name}"`).join(', ');
     const stream = client.query(copyFrom(`COPY "${table.name}" (${cols}) FROM STDIN (FORMAT csv)`));
-    const types = table.columns.map((c) => c.type);
+    const fields = table.columns.map((c) => csvField(c.type));
+    const n = fields.length;
     async function* csv() {
-      let buf = '';
+      const out = new LineBuffer();
       for await (const batch of batches) {
         let bytes = 0;
         for (const values of batch) {
-          let line = '';
-          for (let i = 0; i < types.length; i++) {
-            if (i) line += ',';
-            line += csvField(types[i]!, values[i] ?? null);
-          }
+          let line = fields[0]!(values[0] ?? null);
+          for (let i = 1; i < n; i++) line += `,${fields[i]!(values[i] ?? null)}`;
           line += '\n';
-          buf += line;
           bytes += line.length;
-          if (buf.length >= 256 * 1024) {
-            yield buf;
-            buf = '';
-          }
+          const full = out.push(line);
+          if (full) yield full;
         }
         rows += batch.length;
         opts.onProgress?.(batch.length, bytes);
       }
-      if (buf) yield buf;
+      const last = out.take();
+      if (last) yield last;
     }
     await pipeline(Readable.from(csv()), stream);
     await client.query('COMMIT');

@@ -1,7 +1,19 @@
-import { decodeRow } from '../codecs.js';
+import { type CanonicalValue, CodecError } from '../codecs.js';
 import { openSqliteHandle } from '../dialects/sqlite-dialect.js';
-import type { TableSpec } from '../schema/column-types.js';
+import type { LogicalType, TableSpec } from '../schema/column-types.js';
 import type { BatchSource, BulkLoadOptions } from './bulk-loader.js';
+
+/** Canonical value to what better-sqlite3 binds (decodeValue's SQLite form, set up per column). */
+function sqliteParam(type: LogicalType): (v: CanonicalValue) => unknown {
+  switch (type) {
+    case 'blob':
+      return (v) => (v === null ? null : Buffer.from(String(v), 'base64'));
+    case 'int64':
+      return (v) => (v === null ? null : String(v));
+    default:
+      return (v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
+  }
+}
 
 export async function sqliteBulkLoad(
   file: string,
@@ -15,20 +27,25 @@ export async function sqliteBulkLoad(
     const insert = handle.prepare(
       `INSERT INTO "${table.name}" (${cols}) VALUES (${table.columns.map(() => '?').join(', ')})`,
     );
-    const toParams = (values: unknown[]) =>
-      table.columns.map((c) => {
-        const v = values[table.columns.indexOf(c)];
-        return typeof v === 'boolean' ? (v ? 1 : 0) : v;
-      });
+    const n = table.columns.length;
+    const params = table.columns.map((c) => sqliteParam(c.type));
+    const bound: unknown[] = new Array(n);
     let rows = 0;
     handle.exec('BEGIN IMMEDIATE');
     try {
       for await (const batch of batches) {
         let bytes = 0;
         for (const values of batch) {
-          const row = decodeRow(table, values);
-          insert.run(toParams(table.columns.map((c) => row[c.name])));
-          bytes += JSON.stringify(values).length;
+          if (values.length !== n) {
+            throw new CodecError(`${table.name}: a row has ${values.length} values, the table ${n} columns`);
+          }
+          for (let i = 0; i < n; i++) {
+            const v = values[i] ?? null;
+            bound[i] = params[i]!(v);
+            // bytes bound, roughly: text and base64 by length, other values by 8
+            bytes += typeof v === 'string' ? v.length : 8;
+          }
+          insert.run(bound);
         }
         rows += batch.length;
         opts.onProgress?.(batch.length, bytes);

@@ -55,3 +55,18 @@ export function createTableSql(dialect: Dialect, table: TableSpec, quote: (s: st
   cols.push(`PRIMARY KEY (${table.primaryKey.map(quote).join(', ')})`);
   return `CREATE TABLE ${quote(table.name)} (\n  ${cols.join(',\n  ')}\n)${dialect.tableOptions()}`;
 }
+
+/**
+ * Whether `db` (a pool or one connection of it, such as a snapshot's) can stream a query's result
+ * with `COPY (...) TO STDOUT` through Kysely's `stream()`: PostgreSQL's adapter says so.
+ */
+export function streamsCopyTo(db: Kysely<Database>): boolean {
+  return (db.getExecutor().adapter as { copyToStdout?: boolean }).copyToStdout === true;
+}
+
+/**
+ * A comment a SELECT may start with to ask for its rows as arrays in column order instead of
+ * objects (SQLite honours it: better-sqlite3's raw mode, no per-row object). Drivers that ignore it
+ * return objects, so a caller MUST accept both.
+ */
+export const ROWS_AS_ARRAYS = '/* cuttle:rows-as-arrays */';

@@ -1,5 +1,7 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresAdapter, type PostgresCursorConstructor, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import Cursor from 'pg-cursor';
 import type { ConnectionTarget, ServerTarget } from '../../config/connection-string.js';
 import type { LogicalType } from '../schema/column-types.js';
 import type { Database } from '../schema/database-types.js';
@@ -131,6 +133,53 @@ class PostgresDialectInfo implements Dialect {
   }
 }
 
+/**
+ * Kysely's streaming hook (`cursor`): a `COPY ... TO STDOUT` statement streams its raw text, one
+ * network read per item, on the connection Kysely provides (pooled or a snapshot's transaction);
+ * any other statement gets a pg-cursor. Closing a COPY early reads it to its end: the protocol has
+ * no way to stop it short of cancelling, which would abort the caller's transaction.
+ */
+function copyOrCursor(text: string, params: unknown[]) {
+  if (!/^\s*COPY\b/i.test(text)) return new Cursor(text, params);
+  // 1 MB read-ahead: the server keeps sending while the reader decodes
+  const stream = copyTo(text, { highWaterMark: 1 << 20 });
+  const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let done = false;
+  const read = async (): Promise<Buffer[]> => {
+    if (done) return [];
+    const r = await it.next();
+    if (r.done) done = true;
+    return r.done ? [] : [r.value];
+  };
+  const close = async (): Promise<void> => {
+    try {
+      while (!done) if ((await it.next()).done) done = true;
+    } catch {
+      done = true;
+    }
+  };
+  // The stream is the pg submittable; `read` and `close` are the cursor's (not Readable's read).
+  return new Proxy(stream, {
+    get(target, prop) {
+      if (prop === 'read') return read;
+      if (prop === 'close') return close;
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+/** The adapter says what the dialect can do; readTable asks it for the COPY path. */
+class CuttlePostgresAdapter extends PostgresAdapter {
+  readonly copyToStdout = true;
+}
+
+class CuttlePostgresDialect extends PostgresDialect {
+  override createAdapter() {
+    return new CuttlePostgresAdapter();
+  }
+}
+
 async function withAdminClient<T>(t: ServerTarget, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ ...pgConfig(t, 'postgres') });
   await client.connect();
@@ -148,7 +197,13 @@ export const postgresFactory: DialectFactory = {
     const pool = new pg.Pool({ ...pgConfig(t), max: opts.poolSize ?? 10 });
     // A dropped connection must surface as a failed query, never as an unhandled 'error' event.
     pool.on('error', () => {});
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new DateParamPlugin()] });
+    return new Kysely<Database>({
+      dialect: new CuttlePostgresDialect({
+        pool,
+        cursor: copyOrCursor as unknown as PostgresCursorConstructor,
+      }),
+      plugins: [new DateParamPlugin()],
+    });
   },
   async createDatabase(target) {
     const t = asServer(target);

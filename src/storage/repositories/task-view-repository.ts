@@ -23,8 +23,8 @@ export async function listTasks(db: Db, f: TaskFilter): Promise<Page<ServerTaskR
   if (f.spaceId) q = q.where('space_id', '=', f.spaceId);
   if (f.states?.length) q = q.where('state', 'in', f.states);
   if (f.kind) q = q.where('kind', '=', f.kind);
-  // Newest first, as Octopus lists tasks.
-  return pageOf<ServerTaskRow>(q, f, 'description', 'desc');
+  // Newest first, as Octopus lists tasks: by queue time (indexed with space_id), ties by id.
+  return pageOf<ServerTaskRow>(q, f, 'description', 'desc', ['queue_time']);
 }
 
 export async function getTask(db: Db, id: string): Promise<ServerTaskRow | undefined> {
