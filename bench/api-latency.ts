@@ -15,7 +15,7 @@ import { migrateToLatest } from '../src/storage/migrator.js';
 import { META, setMeta } from '../src/storage/repositories/metadata-repository.js';
 import { openStorage } from '../src/storage/storage.js';
 import { enqueueTask } from '../src/tasks/task-queue.js';
-import { testDatabase, tempDir } from '../test/helpers/engines.js';
+import { tempDir, testDatabase } from '../test/helpers/engines.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : dflt);
@@ -56,13 +56,28 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
     await ensureSeedData(storage.db);
     const admin = await ensureInitialAdmin(storage.db);
     for (let i = 0; i < taskCount; i++) {
-      await enqueueTask(storage.db, { kind: 'Bench', spaceId: 'Spaces-1', name: 'Deploy', description: `bench ${i}`, arguments: {} });
+      await enqueueTask(storage.db, {
+        kind: 'Bench',
+        spaceId: 'Spaces-1',
+        name: 'Deploy',
+        description: `bench ${i}`,
+        arguments: {},
+      });
     }
-    const app = await buildServer({ storage, key: MasterKey.generate(), home: tempDir('benchapi'), nodeId: 'bench', isDraining: () => false });
+    const app = await buildServer({
+      storage,
+      key: MasterKey.generate(),
+      home: tempDir('benchapi'),
+      nodeId: 'bench',
+      isDraining: () => false,
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address() as { port: number };
     const url = `http://127.0.0.1:${address.port}/api/Spaces-1/tasks`;
-    const worker = new Worker(LOAD, { eval: true, workerData: { url, key: admin!.apiKey, clients, seconds } });
+    const worker = new Worker(LOAD, {
+      eval: true,
+      workerData: { url, key: admin!.apiKey, clients, seconds },
+    });
     const result = await new Promise<{ latencies: number[]; errors: number }>((res, rej) => {
       worker.once('message', res);
       worker.once('error', rej);

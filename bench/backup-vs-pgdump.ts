@@ -3,6 +3,7 @@
  * in a fresh PostgreSQL instance, then measures in the same run, on the same machine:
  *   cuttle backup create   vs  pg_dump -Fc      (time, archive size, peak RSS)
  *   cuttle backup restore  vs  pg_restore -j2   (time, peak RSS) into fresh databases
+ * `--compiled` runs the CLI compiled (bench/cli-runner.ts) instead of through tsx.
  * Peak memory is /usr/bin/time -v's "Maximum resident set size" of each child process.
  */
 import { spawnSync } from 'node:child_process';
@@ -10,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { cliArgs } from './cli-runner.js';
 import { generateDataset, scaled } from './dataset-generator.js';
 
 const args = process.argv.slice(2);
@@ -18,8 +20,6 @@ const keep = args.includes('--keep');
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const HOST = process.env.CUTTLE_TEST_PG_HOST ?? '127.0.0.1';
 const PORT = Number(process.env.CUTTLE_TEST_PG_PORT ?? 5432);
-const ROOT = path.resolve(import.meta.dirname, '..');
-const ENTRY = path.join(ROOT, 'src/cli/entry.ts');
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cuttle-bench-backup-'));
 process.env.CUTTLE_REGISTRY = path.join(work, 'instances.json');
@@ -56,7 +56,8 @@ function timed(cmd: string, cmdArgs: string[]): Run {
   };
 }
 
-const cuttle = (cliArgs: string[]) => timed(process.execPath, ['--import', 'tsx', ENTRY, ...cliArgs]);
+const CLI = cliArgs(args.includes('--compiled'));
+const cuttle = (a: string[]) => timed(process.execPath, [...CLI, ...a]);
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ host: HOST, port: PORT, user: 'postgres', database: 'postgres' });
@@ -122,7 +123,7 @@ async function main() {
       `restore/pg_restore time ${ratio(restore.seconds, pgRestore.seconds)}x`,
   );
   console.log(
-    `(includes tsx start-up of the cuttle CLI; load average now ${os
+    `(${args.includes('--compiled') ? 'compiled CLI' : 'includes tsx start-up of the cuttle CLI'}; load average now ${os
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')})`,

@@ -17,7 +17,7 @@ import { COPY_BATCH } from '../src/admin/move/copy-tables.js';
 import { prefetch } from '../src/admin/move/prefetch.js';
 import type { ConnectionTarget } from '../src/config/connection-string.js';
 import { bulkLoad } from '../src/storage/bulk-load/bulk-loader.js';
-import { type CanonicalValue, rowLine, TableHasher } from '../src/storage/codecs.js';
+import { type CanonicalValue, TableHasher } from '../src/storage/codecs.js';
 import { migrateToLatest } from '../src/storage/migrator.js';
 import { tableSpec } from '../src/storage/schema/tables.js';
 import { openStorage, type Storage } from '../src/storage/storage.js';
@@ -99,7 +99,7 @@ async function readHash(src: Storage, table: string) {
   const spec = tableSpec(table);
   const h = new TableHasher();
   for await (const batch of readTable(src.db, spec, { batchSize: COPY_BATCH })) {
-    for (const r of batch) h.addLine(rowLine(r));
+    h.addRows(batch);
   }
   return { rows: h.rows, bytes: h.bytes, sha256: h.digest() };
 }
@@ -109,9 +109,7 @@ async function copy(src: Storage, dst: Storage, table: string) {
   const h = new TableHasher();
   async function* hashed(): AsyncGenerator<{ rows: CanonicalValue[][]; bytes: number }> {
     for await (const rows of readTable(src.db, spec, { batchSize: COPY_BATCH })) {
-      const before = h.bytes;
-      for (const r of rows) h.addLine(rowLine(r));
-      yield { rows, bytes: h.bytes - before };
+      yield { rows, bytes: h.addRows(rows) };
     }
   }
   async function* batches() {
@@ -131,8 +129,15 @@ function report(label: string, m: Measure) {
 async function main() {
   const engines = which === 'both' ? (['postgres', 'sqlite'] as const) : [which as 'postgres' | 'sqlite'];
   const dst = await prepare(pgTarget(DST_DB), !(await pgDatabaseExists(DST_DB)));
-  console.log(`scale ${scale}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  console.log('| phase | rows | MB | CPU s | rows per CPU s | wall s | sha256 |\n|---|---:|---:|---:|---:|---:|---|');
+  console.log(
+    `scale ${scale}; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  console.log(
+    '| phase | rows | MB | CPU s | rows per CPU s | wall s | sha256 |\n|---|---:|---:|---:|---:|---:|---|',
+  );
   const totals = { cpu: 0, rows: 0 };
   for (const engine of engines) {
     const src = await source(engine);

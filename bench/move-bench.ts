@@ -5,6 +5,7 @@
  *   2. cuttle database move PostgreSQL -> PostgreSQL (a second cluster, verified)
  *                                                                     vs  pg_dump | psql between the same clusters
  *   3. cuttle database move PostgreSQL -> MariaDB (time, rows/s)
+ * `--compiled` runs the CLI compiled (bench/cli-runner.ts) instead of through tsx.
  * Peak memory is /usr/bin/time -v's "Maximum resident set size" of each child process; downtime is
  * what the move command reports itself (maintenance on to off).
  */
@@ -15,14 +16,13 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { startSecondCluster } from '../test/move/move-fixtures.js';
+import { cliArgs } from './cli-runner.js';
 import { generateDataset, scaled } from './dataset-generator.js';
 
 const args = process.argv.slice(2);
 const scale = Number(args[args.indexOf('--scale') + 1] ?? 0.1) || 0.1;
 const keep = args.includes('--keep');
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
-const ROOT = path.resolve(import.meta.dirname, '..');
-const ENTRY = path.join(ROOT, 'src/cli/entry.ts');
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cuttle-bench-move-'));
 process.env.CUTTLE_REGISTRY = path.join(work, 'instances.json');
@@ -61,7 +61,8 @@ function timed(cmd: string, cmdArgs: string[], env: Record<string, string> = {})
   };
 }
 
-const cuttle = (a: string[]) => timed(process.execPath, ['--import', 'tsx', ENTRY, ...a]);
+const CLI = cliArgs(args.includes('--compiled'));
+const cuttle = (a: string[]) => timed(process.execPath, [...CLI, ...a]);
 
 function ensurePgloader(): boolean {
   if (spawnSync('which', ['pgloader']).status === 0) return true;
@@ -167,7 +168,7 @@ async function main() {
     );
     if (pgl) console.log(`pgloader / move SQLite->PG: ${ratio(pgl.seconds, m1.seconds)}x (aim >= 2.5)`);
     console.log(
-      `(cuttle times include tsx start-up of the CLI; load average ${os
+      `(cuttle times include ${args.includes('--compiled') ? 'the compiled CLI start-up' : 'tsx start-up of the CLI'}; load average ${os
         .loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')})`,

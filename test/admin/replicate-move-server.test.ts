@@ -10,9 +10,9 @@ import { liveNodes } from '../../src/admin/home/running-service.js';
 import { loadInstance, openInstanceStorage } from '../../src/admin/instance-context.js';
 import { retireNode } from '../../src/admin/move-server/retire-node.js';
 import type { ReplicaMarker } from '../../src/admin/replicate/make-replica.js';
-import { serviceStatus } from '../../src/server-process/service-status.js';
 import { open } from '../../src/crypto/envelope.js';
 import { nowIso } from '../../src/lib/clock.js';
+import { serviceStatus } from '../../src/server-process/service-status.js';
 import { getMeta, getMetaJson, META, setMeta } from '../../src/storage/repositories/metadata-repository.js';
 import { markNodeStopped, registerNode } from '../../src/tasks/node-registry.js';
 import { runCli } from '../helpers/cli.js';
@@ -228,7 +228,11 @@ describe(`${engine}: move the server and replicate`, () => {
     assert.notEqual(repIds[0], origIds[0], 'installation ids differ');
     assert.notEqual(repIds[1], origIds[1]);
     const status = await serviceStatus({ instance: 'replica' });
-    assert.equal(status.replicaOf?.from.instanceId, origIds[1], '`service --status` shows the replica marker');
+    assert.equal(
+      status.replicaOf?.from.instanceId,
+      origIds[1],
+      '`service --status` shows the replica marker',
+    );
     assert.equal((await serviceStatus({ instance: a.name })).replicaOf, null);
 
     await withDb(rep.target, async (db) => {

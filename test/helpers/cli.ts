@@ -9,7 +9,9 @@ export const ENTRY = path.join(ROOT, 'src/cli/entry.ts');
  * time of tsx compiling the sources, and suites spawn it hundreds of times. A direct
  * `node scripts/run-tests.mjs` runs the sources, so a stale build can never hide an edit.
  */
-export const CLI_ARGS = process.env.CUTTLE_TEST_DIST ? [path.join(ROOT, 'dist/cli/entry.js')] : ['--import', 'tsx', ENTRY];
+export const CLI_ARGS = process.env.CUTTLE_TEST_DIST
+  ? [path.join(ROOT, 'dist/cli/entry.js')]
+  : ['--import', 'tsx', ENTRY];
 
 export interface CliResult {
   code: number;

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createGzip, type Gzip } from 'node:zlib';
+import { createGzip, type Gzip, type ZlibOptions } from 'node:zlib';
 import { PreconditionError, RuntimeFailure } from '../../lib/errors.js';
 import { ENTRY, GZIP_LEVEL } from './archive-format.js';
 import { BLOCK, entryHeader, padding } from './tar-codec.js';
@@ -69,7 +69,15 @@ export class ArchiveWriter {
       throw outputError(err, file);
     }
     const out = fs.createWriteStream(partial, { fd, highWaterMark: 1 << 20 });
-    const gzip = createGzip({ level: GZIP_LEVEL, chunkSize: 1 << 18 });
+    // Up to 4 MB may wait for the compressor (it runs on libuv's pool): encoding the next rows
+    // overlaps compressing the last ones instead of waiting for each 256 KB to drain.
+    const options: ZlibOptions & { writableHighWaterMark: number } = {
+      level: GZIP_LEVEL,
+      memLevel: 9,
+      chunkSize: 1 << 18,
+      writableHighWaterMark: 4 << 20,
+    };
+    const gzip = createGzip(options);
     return new ArchiveWriter(file, partial, gzip, out);
   }
 
@@ -109,7 +117,11 @@ export class ArchiveWriter {
   }
 
   /** An entry whose content comes in pieces; exactly `size` bytes MUST come, or the entry fails. */
-  async addStreamEntry(name: string, size: number, source: AsyncIterable<Buffer>): Promise<void> {
+  async addStreamEntry(
+    name: string,
+    size: number,
+    source: AsyncIterable<Buffer> | Iterable<Buffer>,
+  ): Promise<void> {
     await this.write(entryHeader(name, size));
     let n = 0;
     for await (const piece of source) {

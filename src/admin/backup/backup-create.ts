@@ -7,6 +7,7 @@ import type { MasterKey } from '../../crypto/master-key.js';
 import { PreconditionError } from '../../lib/errors.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { CUTTLE_VERSION } from '../../lib/version.js';
+import { LineBuffer } from '../../storage/bulk-load/line-buffer.js';
 import { rowLine } from '../../storage/codecs.js';
 import { schemaStatus } from '../../storage/migrator.js';
 import { getMeta, META } from '../../storage/repositories/metadata-repository.js';
@@ -178,24 +179,31 @@ async function writeTables(
     let rows = 0;
     let bytes = 0;
     let chunks = 0;
-    let parts: string[] = [];
+    // Lines go straight into ~256 KB buffers (no multi-MB string to join, flatten and encode).
+    const lines = new LineBuffer();
+    let parts: Buffer[] = [];
     let pending = 0;
     const flush = async () => {
+      const last = lines.take();
+      if (last) parts.push(last);
       if (!parts.length) return;
-      const buf = Buffer.from(parts.join(''), 'utf8');
+      const pieces = parts;
+      const size = pending + (last?.length ?? 0);
       parts = [];
       pending = 0;
-      hash.update(buf);
-      bytes += buf.length;
-      await writer.addEntry(tableChunkName(table.name, ++chunks), buf);
+      for (const p of pieces) hash.update(p);
+      bytes += size;
+      await writer.addStreamEntry(tableChunkName(table.name, ++chunks), size, pieces);
     };
     const pathIndex =
       table.name === 'artifacts' ? table.columns.findIndex((c) => c.name === 'relative_path') : -1;
     for await (const batch of prefetch(readTable(db, table, { batchSize: READ_BATCH }))) {
       for (const values of batch) {
-        const line = rowLine(values);
-        parts.push(line);
-        pending += line.length;
+        const full = lines.push(rowLine(values));
+        if (full) {
+          parts.push(full);
+          pending += full.length;
+        }
         if (pathIndex >= 0) artifactPaths.add(String(values[pathIndex]));
       }
       rows += batch.length;

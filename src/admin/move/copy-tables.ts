@@ -1,16 +1,16 @@
 import { sql } from 'kysely';
 import type { ProgressReporter } from '../../lib/progress.js';
 import { bulkLoad } from '../../storage/bulk-load/bulk-loader.js';
-import { type CanonicalValue, rowLine, TableHasher } from '../../storage/codecs.js';
+import { type CanonicalValue, TableHasher } from '../../storage/codecs.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import { TABLES } from '../../storage/schema/tables.js';
 import type { Storage } from '../../storage/storage.js';
 import { readTable } from '../../storage/table-reader.js';
-import { faultPoint, killAfterRows } from './move-faults.js';
+import { corruptTable, faultPoint, killAfterRows } from './move-faults.js';
 import { type JournalStore, TARGET_MARKER_KEY } from './move-journal.js';
 import { pool } from './pool.js';
 import { prefetch } from './prefetch.js';
-import { hashSide } from './verify-tables.js';
+import { hashSide, verifyTable } from './verify-tables.js';
 
 /** Rows per source query: big enough that round trips do not dominate, small enough to stay lean. */
 export const COPY_BATCH = 2000;
@@ -31,20 +31,46 @@ export interface CopyContext {
   resume: boolean;
 }
 
-/** Largest tables first, so two workers finish together (the copy order has no foreign keys to honour). */
+/**
+ * Largest tables first, so two workers finish together (the copy order has no foreign keys to honour).
+ * Each freshly copied table is verified (verify-tables.ts) in the background, one at a time, while
+ * the next ones copy: the re-read of the target overlaps the copy instead of following it, and
+ * verifyTables then only has the tables left that were not verified here. The `corrupt:<table>`
+ * test fault changes a row between copy and verify, so with it set verification waits as before.
+ */
 export async function copyTables(ctx: CopyContext): Promise<void> {
   const order = [...TABLES].sort(
     (a, b) => (ctx.rowCounts.get(b.name) ?? 0) - (ctx.rowCounts.get(a.name) ?? 0),
   );
-  await pool(order, ctx.concurrency, async (table) => {
-    const entry = ctx.store.table(table.name);
-    if (entry.state === 'copied') {
-      if (!ctx.resume || (await stillCopied(ctx, table))) return;
-      ctx.progress.note(`${table.name}: changed since it was copied; copying it again.`);
-    }
-    await copyTable(ctx, table);
-    faultPoint(`after-copy:${table.name}`);
-  });
+  const verifyEarly = corruptTable() === undefined;
+  let verifying: Promise<void> = Promise.resolve();
+  let verifyFailure: { error: unknown } | undefined;
+  const verifyLater = (table: TableSpec) => {
+    verifying = verifying.then(async () => {
+      if (verifyFailure) return;
+      try {
+        await verifyTable(ctx, table);
+      } catch (error) {
+        verifyFailure = { error };
+      }
+    });
+  };
+  try {
+    await pool(order, ctx.concurrency, async (table) => {
+      if (verifyFailure) throw verifyFailure.error;
+      const entry = ctx.store.table(table.name);
+      if (entry.state === 'copied') {
+        if (!ctx.resume || (await stillCopied(ctx, table))) return;
+        ctx.progress.note(`${table.name}: changed since it was copied; copying it again.`);
+      }
+      await copyTable(ctx, table);
+      faultPoint(`after-copy:${table.name}`);
+      if (verifyEarly) verifyLater(table);
+    });
+  } finally {
+    await verifying;
+  }
+  if (verifyFailure) throw verifyFailure.error;
 }
 
 async function stillCopied(ctx: CopyContext, table: TableSpec): Promise<boolean> {
@@ -87,9 +113,7 @@ async function copyTable(ctx: CopyContext, table: TableSpec): Promise<void> {
   const step = `copy ${table.name}`;
   async function* hashed(): AsyncGenerator<{ rows: CanonicalValue[][]; bytes: number }> {
     for await (const rows of readTable(ctx.source.db, table, { batchSize: COPY_BATCH })) {
-      const before = hasher.bytes;
-      for (const r of rows) hasher.addLine(rowLine(r));
-      yield { rows, bytes: hasher.bytes - before };
+      yield { rows, bytes: hasher.addRows(rows) };
     }
   }
   async function* batches(): AsyncGenerator<CanonicalValue[][]> {

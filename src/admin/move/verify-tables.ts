@@ -28,7 +28,7 @@ export async function hashSide(
 ): Promise<{ rows: number; sha256: string }> {
   const h = new TableHasher();
   for await (const batch of rowsOf(storage, table, !!opts.isTarget)) {
-    for (const r of batch) h.addLine(rowLine(r));
+    h.addRows(batch);
     opts.onRows?.(batch.length);
   }
   return { rows: h.rows, sha256: h.digest() };
@@ -48,38 +48,40 @@ export interface VerifyContext {
  * and the first key at which the two sides differ.
  */
 export async function verifyTables(ctx: VerifyContext): Promise<void> {
+  await pool(TABLES, ctx.concurrency, (table) => verifyTable(ctx, table));
+}
+
+/** Verifies one copied table (see verifyTables); a table the journal has as verified is skipped. */
+export async function verifyTable(ctx: Omit<VerifyContext, 'concurrency'>, table: TableSpec): Promise<void> {
   const { store, progress } = ctx;
-  await pool(TABLES, ctx.concurrency, async (table) => {
-    const entry = store.table(table.name);
-    if (entry.verified) return;
-    const step = `verify ${table.name}`;
-    let done = 0;
-    const got = await hashSide(ctx.target, table, {
-      isTarget: true,
-      onRows: (n) => {
-        done += n;
-        if ((entry.rows ?? 0) >= QUIET_BELOW)
-          progress.update({ step, done, total: entry.rows, unit: 'rows' });
-      },
-    });
-    if (got.rows !== entry.rows || got.sha256 !== entry.sha256) {
-      progress.update({ step, state: 'failed' });
-      const diff = await firstDifference(ctx.source, ctx.target, table);
-      throw new RuntimeFailure(
-        `Verification failed for table ${table.name}: the target has ${got.rows} rows (source ${entry.rows})${diff ? `; first difference at ${diff}` : ''}.`,
-        {
-          hints: [
-            'The move stopped before cutover: the instance still uses the old database, which is unchanged.',
-            'Look at the target server (disk, encoding, triggers), then run `cuttle database move --resume` to copy the table again.',
-          ],
-        },
-      );
-    }
-    store.update(() => {
-      store.table(table.name).verified = true;
-    });
-    progress.update({ step, done: got.rows, total: got.rows, unit: 'rows', state: 'done' });
+  const entry = store.table(table.name);
+  if (entry.verified) return;
+  const step = `verify ${table.name}`;
+  let done = 0;
+  const got = await hashSide(ctx.target, table, {
+    isTarget: true,
+    onRows: (n) => {
+      done += n;
+      if ((entry.rows ?? 0) >= QUIET_BELOW) progress.update({ step, done, total: entry.rows, unit: 'rows' });
+    },
   });
+  if (got.rows !== entry.rows || got.sha256 !== entry.sha256) {
+    progress.update({ step, state: 'failed' });
+    const diff = await firstDifference(ctx.source, ctx.target, table);
+    throw new RuntimeFailure(
+      `Verification failed for table ${table.name}: the target has ${got.rows} rows (source ${entry.rows})${diff ? `; first difference at ${diff}` : ''}.`,
+      {
+        hints: [
+          'The move stopped before cutover: the instance still uses the old database, which is unchanged.',
+          'Look at the target server (disk, encoding, triggers), then run `cuttle database move --resume` to copy the table again.',
+        ],
+      },
+    );
+  }
+  store.update(() => {
+    store.table(table.name).verified = true;
+  });
+  progress.update({ step, done: got.rows, total: got.rows, unit: 'rows', state: 'done' });
 }
 
 /** Bytewise order of canonical key values, the order every engine's primary key index has. */
