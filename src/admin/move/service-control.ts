@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { PreconditionError } from '../../lib/errors.js';
 import type { ProgressReporter } from '../../lib/progress.js';
+import { pidAlive } from '../../server-process/run-files.js';
 import type { Database } from '../../storage/schema/database-types.js';
+import { type LiveNode, liveNodes } from '../home/running-service.js';
 
 /**
  * The service of this instance on this machine, as the server process leaves it in `<home>/run`:
@@ -15,18 +17,6 @@ export interface LocalService {
   pid?: number;
   nodeId?: string;
   nodeName?: string;
-}
-
-/** A node whose heartbeat is younger than this is taken as running. */
-export const NODE_FRESH_MS = 15_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function localService(home: string): LocalService {
@@ -45,7 +35,7 @@ export function localService(home: string): LocalService {
     nodeId = state.nodeId;
     nodeName = state.nodeName;
   } catch {}
-  return { running: pid !== undefined && pid !== process.pid && alive(pid), pid, nodeId, nodeName };
+  return { running: pid !== undefined && pid !== process.pid && pidAlive(pid), pid, nodeId, nodeName };
 }
 
 /** SIGTERM to the local node (it drains and exits), then waits for the process to end. */
@@ -59,7 +49,7 @@ export async function stopLocalService(
   progress.update({ step: 'stop service', message: `stopping the local node (pid ${svc.pid})` });
   process.kill(svc.pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
-  while (alive(svc.pid)) {
+  while (pidAlive(svc.pid)) {
     if (Date.now() > deadline) {
       throw new PreconditionError(
         `The local Cuttle service (pid ${svc.pid}) did not stop within ${Math.round(timeoutMs / 1000)} s.`,
@@ -72,29 +62,17 @@ export async function stopLocalService(
   return svc;
 }
 
-export interface NodeRow {
-  id: string;
-  name: string;
-  host: string;
-  status: string;
-  last_seen: string;
+/** Nodes other than `exclude` that sent a heartbeat recently and are not stopped or retired. */
+export async function runningNodes(
+  db: Kysely<Database>,
+  exclude: { ids: string[]; names: string[] },
+): Promise<LiveNode[]> {
+  return (await liveNodes(db)).filter((r) => !exclude.ids.includes(r.id) && !exclude.names.includes(r.name));
 }
 
-/** Nodes other than `exclude` that sent a heartbeat within NODE_FRESH_MS and are not retired. */
-export async function runningNodes(db: Kysely<Database>, exclude: { ids: string[]; names: string[] }) {
-  const fresh = new Date(Date.now() - NODE_FRESH_MS).toISOString();
-  const rows = (await db
-    .selectFrom('server_nodes')
-    .select(['id', 'name', 'host', 'status', 'last_seen'])
-    .where('last_seen', '>=', fresh)
-    .where('status', 'not in', ['retired', 'stopped'])
-    .execute()) as NodeRow[];
-  return rows.filter((r) => !exclude.ids.includes(r.id) && !exclude.names.includes(r.name));
-}
-
-export function nodesStillRunning(rows: NodeRow[]): PreconditionError {
+export function nodesStillRunning(rows: LiveNode[]): PreconditionError {
   return new PreconditionError(
-    `${rows.length} other node(s) of this instance are still running against the database: ${rows.map((r) => `${r.name} on ${r.host} (last seen ${r.last_seen})`).join(', ')}.`,
+    `${rows.length} other node(s) of this instance are still running against the database: ${rows.map((r) => `${r.name} on ${r.host} (last seen ${r.lastSeen})`).join(', ')}.`,
     {
       hints: [
         'Stop the service on each of them (`cuttle service --stop`), then run the move again with --resume.',

@@ -14,6 +14,7 @@ import { CuttleError, NotFoundError, PreconditionError, RuntimeFailure } from '.
 import { silentProgress } from '../../lib/progress.js';
 import { redactText } from '../../lib/redact.js';
 import { cuttleCommand } from '../../server-process/child-command.js';
+import { pidAlive } from '../../server-process/run-files.js';
 import type { App, RouteDeps } from '../route-deps.js';
 import { Bool, Int, NStr, responses, Str, StrList } from '../schemas/common-schemas.js';
 
@@ -100,15 +101,6 @@ function launchFile(home: string, id: string): string {
   return path.join(home, 'logs', `${id}.json`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function tail(file: string, n: number): string[] {
   if (!fs.existsSync(file)) return [];
   const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/);
@@ -128,7 +120,7 @@ export function moveStatus(home: string, id: string) {
   if (fs.existsSync(jPath)) journal = loadJournal(jPath);
   if (!launch && !journal) throw new NotFoundError(`There is no database move ${id}.`);
   const log = tail(logFile(home, id), LOG_LINES);
-  const running = launch ? alive(launch.pid) : false;
+  const running = launch ? pidAlive(launch.pid) : false;
   let state: string;
   let error: string | null = null;
   if (journal?.phase === 'done') state = 'Success';
