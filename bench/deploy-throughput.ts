@@ -16,6 +16,7 @@ import { loadInstance } from '../src/admin/instance-context.js';
 import { startNode } from '../src/server-process/node-process.js';
 import { wakeTaskExecutors } from '../src/tasks/task-queue.js';
 import { api } from '../test/e2e/service-helpers.js';
+import { bashSteps } from '../test/helpers/bash-step.js';
 import { testDatabase } from '../test/helpers/engines.js';
 
 const args = process.argv.slice(2);
@@ -62,24 +63,7 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
     const proc = await c.get<Record<string, unknown>>(processPath);
     await c.put(processPath, {
       ...proc,
-      Steps: [
-        {
-          Name: 'Echo',
-          Properties: {},
-          Actions: [
-            {
-              Name: 'Echo',
-              ActionType: 'Octopus.Script',
-              Properties: {
-                'Octopus.Action.RunOnServer': 'true',
-                'Octopus.Action.Script.ScriptSource': 'Inline',
-                'Octopus.Action.Script.Syntax': 'Bash',
-                'Octopus.Action.Script.ScriptBody': 'echo "hello from #{Octopus.Environment.Name}"',
-              },
-            },
-          ],
-        },
-      ],
+      Steps: bashSteps('echo "hello from #{Octopus.Environment.Name}"'),
     });
     const release = await c.post<{ ReleaseVersion: string }>(`/api/${space.Id}/releases/create/v1`, {
       spaceIdOrName: space.Id,

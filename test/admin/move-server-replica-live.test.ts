@@ -12,6 +12,7 @@ import {
 import { runningPid } from '../../src/server-process/run-files.js';
 import { openStorage } from '../../src/storage/storage.js';
 import { api, createServiceInstance, type ServiceInstance } from '../e2e/service-helpers.js';
+import { bashSteps } from '../helpers/bash-step.js';
 import { runCli } from '../helpers/cli.js';
 import { ENGINES, tempDir, testDatabase } from '../helpers/engines.js';
 
@@ -87,27 +88,7 @@ async function setupProject(url: string, apiKey: string, tag: string) {
   const proc = await c.get<Record<string, unknown>>(processPath);
   await c.put(processPath, {
     ...proc,
-    Steps: [
-      {
-        Name: 'Run',
-        Condition: 'Success',
-        StartTrigger: 'StartAfterPrevious',
-        PackageRequirement: 'LetOctopusDecide',
-        Properties: {},
-        Actions: [
-          {
-            Name: 'Run',
-            ActionType: 'Octopus.Script',
-            Properties: {
-              'Octopus.Action.RunOnServer': 'true',
-              'Octopus.Action.Script.ScriptSource': 'Inline',
-              'Octopus.Action.Script.Syntax': 'Bash',
-              'Octopus.Action.Script.ScriptBody': SCRIPT,
-            },
-          },
-        ],
-      },
-    ],
+    Steps: bashSteps(SCRIPT),
   });
   return { project: project.Name, env: envName };
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Engine } from '../../src/config/connection-string.js';
+import { bashSteps } from '../helpers/bash-step.js';
 import { runCli } from '../helpers/cli.js';
 import { type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
 
@@ -99,27 +100,7 @@ export async function deployScript(
   const proc = await c.get<Record<string, unknown>>(processPath);
   await c.put(processPath, {
     ...proc,
-    Steps: [
-      {
-        Name: 'Run',
-        Condition: 'Success',
-        StartTrigger: 'StartAfterPrevious',
-        PackageRequirement: 'LetOctopusDecide',
-        Properties: {},
-        Actions: [
-          {
-            Name: 'Run',
-            ActionType: 'Octopus.Script',
-            Properties: {
-              'Octopus.Action.RunOnServer': 'true',
-              'Octopus.Action.Script.ScriptSource': 'Inline',
-              'Octopus.Action.Script.Syntax': 'Bash',
-              'Octopus.Action.Script.ScriptBody': script,
-            },
-          },
-        ],
-      },
-    ],
+    Steps: bashSteps(script),
   });
   const release = await c.post<{ ReleaseVersion: string }>(`/api/${space}/releases/create/v1`, {
     spaceIdOrName: space,

@@ -7,6 +7,7 @@ import type { App } from '../../src/server/route-deps.js';
 import { migrateToLatest } from '../../src/storage/migrator.js';
 import { META, setMeta } from '../../src/storage/repositories/metadata-repository.js';
 import { openStorage, type Storage } from '../../src/storage/storage.js';
+import { bashSteps } from './bash-step.js';
 import { type TestDatabase, tempDir, testDatabase } from './engines.js';
 
 /** A migrated database of its own, a server on it (inject only), an administrator and a deployer key. */
@@ -101,25 +102,7 @@ export async function seedProject(
   const process = await call(fx, 'GET', `/api/Spaces-1/projects/${project.body.Id}/deploymentprocesses`);
   const put = await call(fx, 'PUT', `/api/Spaces-1/projects/${project.body.Id}/deploymentprocesses`, {
     ...process.body,
-    Steps: [
-      {
-        Id: '',
-        Name: 'Greet',
-        Actions: [
-          {
-            Id: '',
-            Name: 'Greet',
-            ActionType: 'Octopus.Script',
-            Properties: {
-              'Octopus.Action.RunOnServer': 'true',
-              'Octopus.Action.Script.ScriptSource': 'Inline',
-              'Octopus.Action.Script.Syntax': 'Bash',
-              'Octopus.Action.Script.ScriptBody': script,
-            },
-          },
-        ],
-      },
-    ],
+    Steps: bashSteps(script, 'Greet'),
   });
   if (put.status !== 200) throw new Error(`process PUT failed: ${put.text}`);
   return {
