@@ -6,7 +6,7 @@ import { decodeRow } from '../codecs.js';
 import { mysqlOptions } from '../dialects/mysql-dialect.js';
 import type { LogicalType, TableSpec } from '../schema/column-types.js';
 import type { BatchSource, BulkLoadOptions } from './bulk-loader.js';
-import { LineBuffer } from './line-buffer.js';
+import { delimitedLines } from './line-buffer.js';
 
 /**
  * LOAD DATA LOCAL INFILE with TSV: backslash escapes for \\ \t \n \r and NUL, \N for NULL, blobs as
@@ -77,25 +77,11 @@ async function loadData(
 ): Promise<number> {
   let rows = 0;
   const fields = table.columns.map((c) => tsvField(c.type));
-  const n = fields.length;
-  async function* tsv() {
-    const out = new LineBuffer();
-    for await (const batch of batches) {
-      let bytes = 0;
-      for (const values of batch) {
-        let line = fields[0]!(values[0] ?? null);
-        for (let i = 1; i < n; i++) line += `\t${fields[i]!(values[i] ?? null)}`;
-        line += '\n';
-        bytes += line.length;
-        const full = out.push(line);
-        if (full) yield full;
-      }
-      rows += batch.length;
-      opts.onProgress?.(batch.length, bytes);
-    }
-    const last = out.take();
-    if (last) yield last;
-  }
+  const tsv = () =>
+    delimitedLines(batches, fields, '\t', (n, bytes) => {
+      rows += n;
+      opts.onProgress?.(n, bytes);
+    });
   const targets = table.columns.map((c) => (c.type === 'blob' ? `@${c.name}` : `\`${c.name}\``)).join(', ');
   const sets = table.columns.filter((c) => c.type === 'blob').map((c) => `\`${c.name}\` = UNHEX(@${c.name})`);
   const stmt =

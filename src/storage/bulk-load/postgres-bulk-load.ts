@@ -7,7 +7,7 @@ import type { CanonicalValue } from '../codecs.js';
 import { pgConfig } from '../dialects/postgres-dialect.js';
 import type { LogicalType, TableSpec } from '../schema/column-types.js';
 import type { BatchSource, BulkLoadOptions } from './bulk-loader.js';
-import { LineBuffer } from './line-buffer.js';
+import { delimitedLines } from './line-buffer.js';
 
 /**
  * CSV for COPY: every non-null field quoted (so an empty string stays distinct from NULL, which is
@@ -48,25 +48,11 @@ export async function postgresBulkLoad(
     const cols = table.columns.map((c) => `"${c.name}"`).join(', ');
     const stream = client.query(copyFrom(`COPY "${table.name}" (${cols}) FROM STDIN (FORMAT csv)`));
     const fields = table.columns.map((c) => csvField(c.type));
-    const n = fields.length;
-    async function* csv() {
-      const out = new LineBuffer();
-      for await (const batch of batches) {
-        let bytes = 0;
-        for (const values of batch) {
-          let line = fields[0]!(values[0] ?? null);
-          for (let i = 1; i < n; i++) line += `,${fields[i]!(values[i] ?? null)}`;
-          line += '\n';
-          bytes += line.length;
-          const full = out.push(line);
-          if (full) yield full;
-        }
-        rows += batch.length;
-        opts.onProgress?.(batch.length, bytes);
-      }
-      const last = out.take();
-      if (last) yield last;
-    }
+    const csv = () =>
+      delimitedLines(batches, fields, ',', (n, bytes) => {
+        rows += n;
+        opts.onProgress?.(n, bytes);
+      });
     await pipeline(Readable.from(csv()), stream);
     await client.query('COMMIT');
     return rows;
