@@ -12,7 +12,7 @@ import { readKeyFile, writeKeyFile } from '../../src/crypto/key-source.js';
 import { MasterKey } from '../../src/crypto/master-key.js';
 import { nowIso } from '../../src/lib/clock.js';
 import type { CuttleError } from '../../src/lib/errors.js';
-import { ENTRY, runCli } from '../helpers/cli.js';
+import { CLI_ARGS, runCli } from '../helpers/cli.js';
 import { ENGINES, tempDir } from '../helpers/engines.js';
 import {
   type AdminInstance,
@@ -245,7 +245,7 @@ for (const engine of ENGINES) {
             .values(rows.slice(i, i + 100))
             .execute();
       });
-      const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...ROTATE, '--instance', ti.name], {
+      const child = spawn(process.execPath, [...CLI_ARGS, ...ROTATE, '--instance', ti.name], {
         stdio: 'ignore',
         env: process.env,
       });

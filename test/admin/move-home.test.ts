@@ -9,7 +9,7 @@ import { HOME_JOURNAL, moveHome } from '../../src/admin/home/move-home.js';
 import { loadInstance, openInstanceStorage } from '../../src/admin/instance-context.js';
 import { getInstance } from '../../src/config/instance-registry.js';
 import type { CuttleError } from '../../src/lib/errors.js';
-import { ENTRY, runCli } from '../helpers/cli.js';
+import { CLI_ARGS, runCli } from '../helpers/cli.js';
 import { ENGINES, tempDir } from '../helpers/engines.js';
 import { type AdminInstance, isolateRegistry, makeInstance } from './admin-fixtures.js';
 
@@ -110,14 +110,10 @@ describe('move the home directory', () => {
     const ti = await make('mhsig');
     const sums = plantFiles(ti.home, 24, 400_000);
     const to = path.join(tempDir('mhsig-new'), 'home');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', ENTRY, 'configure', '--instance', ti.name, '--home', to],
-      {
-        stdio: 'ignore',
-        env: process.env,
-      },
-    );
+    const child = spawn(process.execPath, [...CLI_ARGS, 'configure', '--instance', ti.name, '--home', to], {
+      stdio: 'ignore',
+      env: process.env,
+    });
     const exited = new Promise((res) => child.on('exit', res));
     const deadline = Date.now() + 30_000;
     while (!fs.existsSync(path.join(to, HOME_JOURNAL)) && child.exitCode === null && Date.now() < deadline) {

@@ -11,7 +11,7 @@ import { loadInstance, openCheckedStorage, openInstanceStorage } from '../../src
 import { getMeta } from '../../src/storage/repositories/metadata-repository.js';
 import { openStorage } from '../../src/storage/storage.js';
 import { hashAllTables } from '../../src/storage/table-hash.js';
-import { ENTRY, runCli } from '../helpers/cli.js';
+import { CLI_ARGS, runCli } from '../helpers/cli.js';
 import { ENGINES, type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
 import { isolateRegistry, PASSPHRASE, passphraseFile } from './setup.js';
 
@@ -74,7 +74,7 @@ describe('backup restore killed with SIGKILL', () => {
       '--passphrase-file',
       pass,
     ];
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { env, stdio: 'ignore' });
+    const child = spawn(process.execPath, [...CLI_ARGS, ...args], { env, stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     let killed = false;
     for (let i = 0; i < 600 && !killed; i++) {

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ENTRY } from '../helpers/cli.js';
+import { CLI_ARGS } from '../helpers/cli.js';
 import { ENGINES, tempDir } from '../helpers/engines.js';
 import { waitFor } from '../tasks/task-test-helpers.js';
 import {
@@ -17,7 +17,7 @@ import {
 /** `cuttle run` in the foreground, as `npm start` runs it; collects its output. */
 function runForeground(args: string[], env: Record<string, string>, cwd: string) {
   // An absolute loader: the child runs in a temporary folder where the bare "tsx" does not resolve.
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), ENTRY, 'run', ...args], {
+  const child = spawn(process.execPath, [...CLI_ARGS, 'run', ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

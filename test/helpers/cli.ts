@@ -7,11 +7,12 @@ export const ENTRY = path.join(ROOT, 'src/cli/entry.ts');
 /**
  * `npm test` builds first and sets CUTTLE_TEST_DIST: the compiled CLI starts in about half the CPU
  * time of tsx compiling the sources, and suites spawn it hundreds of times. A direct
- * `node scripts/run-tests.mjs` runs the sources, so a stale build can never hide an edit.
+ * `node scripts/run-tests.mjs` runs the sources, so a stale build can never hide an edit. tsx is
+ * named by absolute URL so a child started in another folder (an instance home) still finds it.
  */
 export const CLI_ARGS = process.env.CUTTLE_TEST_DIST
   ? [path.join(ROOT, 'dist/cli/entry.js')]
-  : ['--import', 'tsx', ENTRY];
+  : ['--import', import.meta.resolve('tsx'), ENTRY];
 
 export interface CliResult {
   code: number;
