@@ -1,11 +1,11 @@
 /**
  * `node --import tsx bench/copy-pipeline.ts [--scale 0.05] [--source postgres|sqlite|both] [--setup]`:
- * a focused measurement of the copy pipeline every mover shares (table-reader -> canonical lines
- * -> TableHasher -> bulk loader), on the `events` and `task_log_chunks` tables of the reference
- * dataset. Reports rows/s and this process's CPU seconds (user+sys) per phase, which stay
- * meaningful on a loaded machine where wall time does not:
- *   read+hash   readTable + rowLine + TableHasher (what backup create and verification do)
- *   copy        the same, prefetched into bulkLoad on a second PostgreSQL database (what a move does)
+ * a focused measurement of the copy pipeline every mover shares (readTableText -> RowTextHasher ->
+ * bulk loader), on the `events` and `task_log_chunks` tables of the reference dataset. Reports
+ * rows/s and this process's CPU seconds (user+sys) per phase, which stay meaningful on a loaded
+ * machine where wall time does not:
+ *   read+hash   hashTable (what backup create and verification do)
+ *   copy        the same, prefetched into bulkLoadText on a second PostgreSQL database (a move)
  * The source databases are built once (bench_cp_src on PostgreSQL, a file under the temp folder)
  * and kept for the next run; `--setup` rebuilds them.
  */
@@ -13,15 +13,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { COPY_BATCH } from '../src/admin/move/copy-tables.js';
 import { prefetch } from '../src/admin/move/prefetch.js';
 import type { ConnectionTarget } from '../src/config/connection-string.js';
-import { bulkLoad } from '../src/storage/bulk-load/bulk-loader.js';
-import { type CanonicalValue, TableHasher } from '../src/storage/codecs.js';
+import { bulkLoadText } from '../src/storage/bulk-load/bulk-loader.js';
 import { migrateToLatest } from '../src/storage/migrator.js';
+import { RowTextHasher } from '../src/storage/row-text.js';
 import { tableSpec } from '../src/storage/schema/tables.js';
 import { openStorage, type Storage } from '../src/storage/storage.js';
-import { readTable } from '../src/storage/table-reader.js';
+import { hashTable } from '../src/storage/table-hash.js';
+import { readTableText } from '../src/storage/table-reader.js';
 import { generateDataset, scaled } from './dataset-generator.js';
 
 const args = process.argv.slice(2);
@@ -96,27 +96,25 @@ async function measure(fn: () => Promise<{ rows: number; bytes: number; sha256: 
 }
 
 async function readHash(src: Storage, table: string) {
-  const spec = tableSpec(table);
-  const h = new TableHasher();
-  for await (const batch of readTable(src.db, spec, { batchSize: COPY_BATCH })) {
-    h.addRows(batch);
-  }
-  return { rows: h.rows, bytes: h.bytes, sha256: h.digest() };
+  const d = await hashTable(src.db, tableSpec(table));
+  return { rows: d.rows, bytes: d.bytes, sha256: d.sha256 };
 }
 
 async function copy(src: Storage, dst: Storage, table: string) {
   const spec = tableSpec(table);
-  const h = new TableHasher();
-  async function* hashed(): AsyncGenerator<{ rows: CanonicalValue[][]; bytes: number }> {
-    for await (const rows of readTable(src.db, spec, { batchSize: COPY_BATCH })) {
-      yield { rows, bytes: h.addRows(rows) };
+  const h = new RowTextHasher();
+  async function* hashed(): AsyncGenerator<Buffer> {
+    for await (const piece of readTableText(src.db, spec)) {
+      h.add(piece);
+      yield piece;
     }
   }
-  async function* batches() {
-    for await (const b of prefetch(hashed(), (x) => x.bytes, 8 << 20)) yield b.rows;
-  }
   await dst.db.deleteFrom(table as never).execute();
-  const rows = await bulkLoad(dst, spec, batches());
+  const rows = await bulkLoadText(
+    dst,
+    spec,
+    prefetch(hashed(), (x) => x.length, 8 << 20),
+  );
   return { rows, bytes: h.bytes, sha256: h.digest() };
 }
 

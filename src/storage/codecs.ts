@@ -1,9 +1,8 @@
-import { createHash, type Hash } from 'node:crypto';
-import type { ColumnSpec, LogicalType, TableSpec } from './schema/column-types.js';
+import type { LogicalType, TableSpec } from './schema/column-types.js';
 
 /**
- * Canonical, engine-neutral encoding of rows. A row becomes a JSON array with one element per
- * column, in TableSpec order:
+ * Canonical values of a row: one element per column, in TableSpec order, the same whatever engine
+ * the row came from:
  *   id/text/longtext/json  the string, byte for byte
  *   int/bigint             a JSON number
  *   int64                  a decimal string (exact beyond 2^53)
@@ -11,9 +10,9 @@ import type { ColumnSpec, LogicalType, TableSpec } from './schema/column-types.j
  *   timestamp              `YYYY-MM-DDTHH:MM:SS.mmmZ`
  *   blob                   base64 string
  *   NULL                   null
- * One line per row (`JSON.stringify(array)` + "\n") is both what backup archives store and what
- * content hashes are computed over, so "the archive verifies" and "the target matches the source"
- * are the same check on every engine.
+ * What archives store and hashes cover is the row text (row-text.ts), which encodes exactly these
+ * values; canonical values are for code that looks inside rows (keys, differences, SQLite binds).
+ * Archives of format 1 stored each row as `JSON.stringify(values)` (archive-format-1.ts).
  */
 export type CanonicalValue = string | number | boolean | null;
 
@@ -81,32 +80,6 @@ export function decodeValue(type: LogicalType, v: CanonicalValue): unknown {
   }
 }
 
-export function encodeRow(table: TableSpec, row: Record<string, unknown>): CanonicalValue[] {
-  return table.columns.map((c: ColumnSpec) => encodeValue(c.type, row[c.name], `${table.name}.${c.name}`));
-}
-
-/**
- * `encodeRow` for many rows of one table, set up once: accepts a row as an object by column name or
- * as an array in column order (drivers that honour ROWS_AS_ARRAYS).
- */
-export function rowEncoder(table: TableSpec): (row: Record<string, unknown> | unknown[]) => CanonicalValue[] {
-  const cols = table.columns;
-  const n = cols.length;
-  const names = cols.map((c) => c.name);
-  const types = cols.map((c) => c.type);
-  const labels = cols.map((c) => `${table.name}.${c.name}`);
-  const plain = types.map((t) => t === 'id' || t === 'text' || t === 'longtext' || t === 'json');
-  return (row) => {
-    const arr = Array.isArray(row);
-    const out: CanonicalValue[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const v = arr ? row[i] : (row as Record<string, unknown>)[names[i]!];
-      out[i] = plain[i] && typeof v === 'string' ? v : encodeValue(types[i]!, v, labels[i]!);
-    }
-    return out;
-  };
-}
-
 export function decodeRow(table: TableSpec, values: CanonicalValue[]): Record<string, unknown> {
   if (values.length !== table.columns.length) {
     throw new CodecError(
@@ -120,54 +93,9 @@ export function decodeRow(table: TableSpec, values: CanonicalValue[]): Record<st
   return row;
 }
 
-export function rowLine(values: CanonicalValue[]): string {
-  return `${JSON.stringify(values)}\n`;
-}
-
 /** The primary key of a canonical row, as a printable string (for "first differing key"). */
 export function keyOf(table: TableSpec, values: CanonicalValue[]): string {
   return table.primaryKey
     .map((k) => `${k}=${String(values[table.columns.findIndex((c) => c.name === k)])}`)
     .join(', ');
-}
-
-const HASH_PIECE = 64 * 1024;
-
-/** Content hash of a table: SHA-256 over its canonical lines in primary-key order. */
-export class TableHasher {
-  private readonly hash: Hash = createHash('sha256');
-  rows = 0;
-  bytes = 0;
-  addLine(line: string): void {
-    this.hash.update(line);
-    this.rows++;
-    this.bytes += Buffer.byteLength(line);
-  }
-  /**
-   * The lines of `rows`, hashed ~64 KB at a time: the same digest, rows and bytes as `addLine` on
-   * each row's line, for a fraction of the calls. Returns the bytes added.
-   */
-  addRows(rows: CanonicalValue[][]): number {
-    let text = '';
-    let bytes = 0;
-    for (let i = 0; i < rows.length; i++) {
-      text += rowLine(rows[i]!);
-      if (text.length >= HASH_PIECE) {
-        bytes += this.addText(text);
-        text = '';
-      }
-    }
-    if (text) bytes += this.addText(text);
-    this.rows += rows.length;
-    return bytes;
-  }
-  private addText(text: string): number {
-    this.hash.update(text, 'utf8');
-    const n = Buffer.byteLength(text, 'utf8');
-    this.bytes += n;
-    return n;
-  }
-  digest(): string {
-    return this.hash.digest('hex');
-  }
 }

@@ -106,7 +106,7 @@ describe('backup: bad input is refused with a clear message and the target untou
   it('one flipped byte inside a table stream: verify exits 2 naming the table, restore refuses', async () => {
     const bad = path.join(work, 'flipped-table.tar.gz');
     await repack(good, bad, (name, body) => {
-      if (name !== 'tables/variables/000001.ndjson') return body;
+      if (name !== 'tables/variables/000001.tsv') return body;
       const b = Buffer.from(body);
       b[100] = b[100] === 0x41 ? 0x42 : 0x41;
       return b;
@@ -221,7 +221,7 @@ describe('backup: bad input is refused with a clear message and the target untou
     const contents = await readAndVerify(good);
     let line = '';
     await repack(good, dup, (name, body) => {
-      if (name === 'tables/events/000001.ndjson') {
+      if (name === 'tables/events/000001.tsv') {
         line = body.toString('utf8').split('\n')[0]!;
         return Buffer.concat([body, Buffer.from(`${line}\n`)]);
       }

@@ -1,19 +1,22 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Engine } from '../../src/config/connection-string.js';
-import { type CanonicalValue, decodeRow, rowLine, TableHasher } from '../../src/storage/codecs.js';
+import { type CanonicalValue, decodeRow } from '../../src/storage/codecs.js';
 import { createTableSql } from '../../src/storage/dialects/dialect.js';
+import { lineWriter, RowTextHasher } from '../../src/storage/row-text.js';
 import type { LogicalType, TableSpec } from '../../src/storage/schema/column-types.js';
 import type { Database } from '../../src/storage/schema/database-types.js';
 import { openStorage, type Storage } from '../../src/storage/storage.js';
+import { hashTable } from '../../src/storage/table-hash.js';
 import { readTable } from '../../src/storage/table-reader.js';
 import type { TestDatabase } from './engines.js';
 
 /**
  * One scratch table with a column of every logical type (and a nullable twin of each), edge values
  * given in canonical form, and the round trip the backup/restore/move code relies on:
- * canonical -> decodeRow -> Kysely insert -> readTable (encodeRow) -> canonical, hashed with
- * TableHasher. The expected rows and digest are computed from this file alone, so two processes
+ * canonical -> decodeRow -> Kysely insert -> row text read by the engine's own path (COPY on
+ * PostgreSQL, keyset pages elsewhere) -> canonical, and the table's digest (hashTable) against
+ * the digest of the expected rows encoded by lineWriter. The expected rows and digest are computed from this file alone, so two processes
  * (UTC and TZ=America/New_York) and three engines are compared against the same value.
  */
 const TYPES: LogicalType[] = [
@@ -84,7 +87,7 @@ const base = (id: string, name: string, over: Row = {}): Row => ({
   ...over,
 });
 
-/** The rows in canonical form (what encodeRow must give back), in primary-key order. */
+/** The rows in canonical form (what reading the table must give back), in primary-key order. */
 export function expectedRows(): CanonicalValue[][] {
   const rows: Row[] = [
     base('Row-01', 'abc', {
@@ -98,7 +101,7 @@ export function expectedRows(): CanonicalValue[][] {
       bytes: b64([0x00, 0xff, 0x0a, 0x0d, 0x5c, 0x27, 0x00]),
     }),
     base('Row-02', 'ABC', {
-      body: 'line1\nline2\r\n\ttab "double" \'single\' back\\slash \u007f \u2028',
+      body: 'line1\nline2\r\n\ttab "double" \'single\' back\\slash \u007f \u2028 form\ffeed vertical\vtab back\bspace C:\\folder\\vault \\N',
       doc: '{ "spaced" : [1, 2.50, 1e3],\n  "u":"\\u00e9", "n": null }',
       i32: -2147483648,
       counter: -Number.MAX_SAFE_INTEGER,
@@ -141,9 +144,10 @@ export function expectedRows(): CanonicalValue[][] {
   return values.sort((a, b) => Buffer.compare(Buffer.from(String(a[0])), Buffer.from(String(b[0]))));
 }
 
-export function digestOf(rows: CanonicalValue[][]): string {
-  const h = new TableHasher();
-  for (const r of rows) h.addLine(rowLine(r));
+export function digestOf(rows: CanonicalValue[][], table: TableSpec = CODEC_TABLE): string {
+  const write = lineWriter(table);
+  const h = new RowTextHasher();
+  for (const r of rows) h.add(Buffer.from(write(r), 'utf8'));
   return h.digest();
 }
 
@@ -196,7 +200,7 @@ export async function roundTrip(t: TestDatabase): Promise<RoundTrip> {
     return {
       rows,
       pagedRows: await readAll(storage.db, CODEC_TABLE, 4),
-      digest: digestOf(rows),
+      digest: (await hashTable(storage.db, CODEC_TABLE)).sha256,
       dates: await readAll(storage.db, DATES_TABLE),
     };
   } finally {

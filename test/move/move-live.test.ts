@@ -17,8 +17,10 @@ import { isolateRegistry, withStorage } from './move-fixtures.js';
 isolateRegistry('move-live');
 
 /** `cuttle run` in a child process; resolves with its URL (and the first-start API key, if printed). */
+/** Starts `cuttle run`; `firstStart` waits for the administrator's key too (stdout and stderr race). */
 function cuttleRun(
   name: string,
+  firstStart = false,
 ): Promise<{ child: ChildProcess; url: string; apiKey?: string; out: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...CLI_ARGS, 'run', '--instance', name], {
@@ -30,7 +32,6 @@ function cuttleRun(
     const onData = (d: Buffer) => {
       out += d;
       const url = /is listening on (http:\/\/\S+)/.exec(out)?.[1];
-      const firstStart = out.includes('First start');
       const key = /\s(API-[A-Z0-9]+)\s/i.exec(out)?.[1];
       if (url && /database: .*tasks at once/.test(out) && (!firstStart || key)) {
         clearTimeout(timer);
@@ -73,7 +74,7 @@ describe('database move with a live server (SQLite -> PostgreSQL)', {
     const target = testDatabase('postgres', 'mvlive');
     cleanup.push(() => target.drop());
 
-    const first = await cuttleRun(name);
+    const first = await cuttleRun(name, true);
     children.push(first.child);
     const apiKey = first.apiKey!;
     assert.match(apiKey, /^API-/);

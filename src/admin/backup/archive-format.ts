@@ -6,7 +6,7 @@ import type { ColumnSpec } from '../../storage/schema/column-types.js';
  *
  *   cuttle-backup.json            header: format, Cuttle and schema version (read first, so a
  *                                 restore refuses an archive from a newer schema before loading)
- *   tables/<name>/<000001>.ndjson canonical lines (codecs.ts), in primary-key order, cut at line
+ *   tables/<name>/<000001>.tsv    row text (row-text.ts), in primary-key order, cut at line
  *                                 boundaries into chunks of about CHUNK_BYTES so that neither the
  *                                 writer nor the reader holds more than one chunk; the table's
  *                                 SHA-256 in the manifest is over the concatenated chunk bytes,
@@ -16,13 +16,21 @@ import type { ColumnSpec } from '../../storage/schema/column-types.js';
  *   config.json                   the instance settings that travel (no paths of this machine,
  *                                 no secret: the sealed database password is left out)
  *   manifest.json                 everything above with counts, sizes and SHA-256s
- *   archive.sha256                SHA-256 of every tar byte before this entry: a whole-archive check
- *                                 that also covers entry names, order and the manifest itself
+ *   archive.sha256                SHA-256 of every tar byte before this entry except the content
+ *                                 of `.tsv` table chunks (the manifest's table digests, which it
+ *                                 covers, cover those): a whole-archive check of entry names,
+ *                                 order, files and the manifest itself
  *
  * gzip adds its own CRC-32, so a flipped byte in the compressed file is caught by the inflater
  * and one inside an entry's content by the entry's hash.
+ *
+ * Format 1 (Cuttle 0.1.0) differs only in its table chunks: `<000001>.ndjson`, one JSON array of
+ * canonical values per line (archive-format-1.ts). Archives of both formats verify and restore.
  */
-export const ARCHIVE_FORMAT = 'cuttle-backup/1';
+export const ARCHIVE_FORMAT = 'cuttle-backup/2';
+export const LEGACY_ARCHIVE_FORMAT = 'cuttle-backup/1';
+export type ArchiveFormat = typeof ARCHIVE_FORMAT | typeof LEGACY_ARCHIVE_FORMAT;
+export const READABLE_FORMATS: readonly string[] = [ARCHIVE_FORMAT, LEGACY_ARCHIVE_FORMAT];
 export const CHUNK_BYTES = 4 * 1024 * 1024;
 /** gzip level 1: on 2 cores level 6 made `backup create` CPU-bound at a third of the speed for ~12% less size. */
 export const GZIP_LEVEL = 1;
@@ -36,12 +44,17 @@ export const ENTRY = {
 } as const;
 
 export function tableChunkName(table: string, n: number): string {
-  return `tables/${table}/${String(n).padStart(6, '0')}.ndjson`;
+  return `tables/${table}/${String(n).padStart(6, '0')}.tsv`;
 }
 
-/** The table a chunk entry belongs to, or undefined for any other entry. */
+/** Whether archive.sha256 covers an entry's content (all but format 2 table chunks). */
+export function contentInChecksum(name: string): boolean {
+  return !(name.startsWith('tables/') && name.endsWith('.tsv'));
+}
+
+/** The table a chunk entry belongs to (either format), or undefined for any other entry. */
 export function tableOfEntry(name: string): string | undefined {
-  const m = /^tables\/([a-z0-9_]+)\/\d{6}\.ndjson$/.exec(name);
+  const m = /^tables\/([a-z0-9_]+)\/\d{6}\.(?:tsv|ndjson)$/.exec(name);
   return m?.[1];
 }
 
@@ -55,7 +68,7 @@ export function fileOfEntry(name: string): { folder: string; path: string } | un
 }
 
 export interface ArchiveHeader {
-  format: typeof ARCHIVE_FORMAT;
+  format: ArchiveFormat;
   cuttleVersion: string;
   schemaVersion: number;
   created: string;
@@ -85,8 +98,7 @@ export interface BlobEntry {
   sha256: string;
 }
 
-export interface Manifest extends Omit<ArchiveHeader, 'format'> {
-  format: typeof ARCHIVE_FORMAT;
+export interface Manifest extends ArchiveHeader {
   instanceName: string;
   source: { engine: string; label: string; serverVersion: string };
   contents: { database: boolean; files: boolean; keyBundle: boolean };

@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { PreconditionError } from '../../lib/errors.js';
+import { contentInChecksum } from './archive-format.js';
 import { BLOCK, padding, parseHeader, parsePax, TarFormatError } from './tar-codec.js';
 
 /** A damaged or truncated archive, named by the entry being read when it was found. */
@@ -25,14 +26,21 @@ export class ArchiveReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private eof = false;
-  private readonly hash: Hash = createHash('sha256');
+  /** archive.sha256 as it is read; undefined when the caller does not check it (a second pass). */
+  private readonly hash: Hash | undefined;
+  /** Whether the bytes being read now belong in archive.sha256 (contentInChecksum). */
+  private hashing = true;
   private remaining = 0;
   private pad = 0;
   private current: ArchiveEntryHeader | undefined;
   hashBeforeEntry = '';
   compressedBytesRead = 0;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    opts: { checksum?: boolean } = {},
+  ) {
+    this.hash = opts.checksum === false ? undefined : createHash('sha256');
     if (!fs.existsSync(file)) throw new PreconditionError(`The backup archive ${file} does not exist.`);
     const input = fs.createReadStream(file, { highWaterMark: 1 << 20 });
     input.on('data', (d) => {
@@ -95,7 +103,7 @@ export class ArchiveReader {
       this.chunks[0] = first.subarray(max);
     }
     this.buffered -= out.length;
-    this.hash.update(out);
+    if (this.hashing) this.hash?.update(out);
     return out;
   }
 
@@ -122,7 +130,8 @@ export class ArchiveReader {
     }
     if (this.pad) await this.readExact(this.pad);
     this.pad = 0;
-    this.hashBeforeEntry = this.hash.copy().digest('hex');
+    this.hashing = true;
+    this.hashBeforeEntry = this.hash?.copy().digest('hex') ?? '';
     let pax: Record<string, string> = {};
     for (;;) {
       let header: ReturnType<typeof parseHeader>;
@@ -146,6 +155,7 @@ export class ArchiveReader {
       const name = pax.path ?? header.name;
       const size = pax.size ? Number(pax.size) : header.size;
       this.current = { name, size };
+      this.hashing = contentInChecksum(name);
       this.remaining = size;
       this.pad = padding(size);
       return this.current;

@@ -7,15 +7,15 @@ import type { MasterKey } from '../../crypto/master-key.js';
 import { PreconditionError } from '../../lib/errors.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { CUTTLE_VERSION } from '../../lib/version.js';
-import { LineBuffer } from '../../storage/bulk-load/line-buffer.js';
-import { rowLine } from '../../storage/codecs.js';
 import { schemaStatus } from '../../storage/migrator.js';
 import { getMeta, META } from '../../storage/repositories/metadata-repository.js';
+import { lineReader, RowTextHasher, splitLines } from '../../storage/row-text.js';
+import type { TableSpec } from '../../storage/schema/column-types.js';
 import type { Database } from '../../storage/schema/database-types.js';
 import { TABLES } from '../../storage/schema/tables.js';
 import { withSnapshot } from '../../storage/snapshot.js';
 import type { Storage } from '../../storage/storage.js';
-import { readTable } from '../../storage/table-reader.js';
+import { readTableText } from '../../storage/table-reader.js';
 import {
   ARCHIVE_FORMAT,
   type ArchiveHeader,
@@ -53,8 +53,6 @@ export interface BackupResult {
   sha256: string;
   manifest: Manifest;
 }
-
-const READ_BATCH = 5000;
 
 /**
  * Writes one backup archive (archive-format.ts). The tables are read inside one snapshot
@@ -175,39 +173,27 @@ async function writeTables(
   const out: TableEntry[] = [];
   let done = 0;
   for (const table of TABLES) {
-    const hash = createHash('sha256');
-    let rows = 0;
-    let bytes = 0;
+    // Row text goes to the archive as the engine sent it (on PostgreSQL the COPY bytes themselves),
+    // hashed in whole pieces: no JavaScript per row.
+    const hash = new RowTextHasher();
     let chunks = 0;
-    // Lines go straight into ~256 KB buffers (no multi-MB string to join, flatten and encode).
-    const lines = new LineBuffer();
     let parts: Buffer[] = [];
     let pending = 0;
     const flush = async () => {
-      const last = lines.take();
-      if (last) parts.push(last);
       if (!parts.length) return;
       const pieces = parts;
-      const size = pending + (last?.length ?? 0);
+      const size = pending;
       parts = [];
       pending = 0;
-      for (const p of pieces) hash.update(p);
-      bytes += size;
       await writer.addStreamEntry(tableChunkName(table.name, ++chunks), size, pieces);
     };
-    const pathIndex =
-      table.name === 'artifacts' ? table.columns.findIndex((c) => c.name === 'relative_path') : -1;
-    for await (const batch of prefetch(readTable(db, table, { batchSize: READ_BATCH }))) {
-      for (const values of batch) {
-        const full = lines.push(rowLine(values));
-        if (full) {
-          parts.push(full);
-          pending += full.length;
-        }
-        if (pathIndex >= 0) artifactPaths.add(String(values[pathIndex]));
-      }
-      rows += batch.length;
-      done += batch.length;
+    const artifactPath = table.name === 'artifacts' ? artifactPathOf(table) : undefined;
+    for await (const piece of prefetch(readTableText(db, table))) {
+      const rows = hash.add(piece);
+      parts.push(piece);
+      pending += piece.length;
+      if (artifactPath) for (const line of splitLines(piece)) artifactPaths.add(artifactPath(line));
+      done += rows;
       if (pending >= CHUNK_BYTES) await flush();
       progress.update({
         step: 'Database',
@@ -222,14 +208,21 @@ async function writeTables(
       name: table.name,
       columns: table.columns,
       primaryKey: table.primaryKey,
-      rows,
-      bytes,
+      rows: hash.rows,
+      bytes: hash.bytes,
       chunks,
-      sha256: hash.digest('hex'),
+      sha256: hash.digest(),
     });
   }
   progress.update({ step: 'Database', done, total, unit: 'rows', state: 'done' });
   return out;
+}
+
+/** The relative_path of an artifacts row text line. */
+function artifactPathOf(table: TableSpec): (line: string) => string {
+  const read = lineReader(table);
+  const i = table.columns.findIndex((c) => c.name === 'relative_path');
+  return (line) => String(read(line)[i]);
 }
 
 async function writeFiles(

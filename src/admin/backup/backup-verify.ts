@@ -1,15 +1,17 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { KeyBundle } from '../../crypto/key-bundle.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
+import { NULL_FIELD, splitLines, unescapeText } from '../../storage/row-text.js';
 import {
-  ARCHIVE_FORMAT,
   type ArchiveHeader,
   ENTRY,
   fileOfEntry,
   type Manifest,
   type PortableConfig,
+  READABLE_FORMATS,
   tableOfEntry,
 } from './archive-format.js';
+import { legacyPairs } from './archive-format-1.js';
 import { ArchiveDamagedError, ArchiveReader } from './archive-reader.js';
 import { sha256 } from './backup-create.js';
 
@@ -89,7 +91,7 @@ export async function readAndVerify(
         for (let i = body.indexOf(10); i >= 0; i = body.indexOf(10, i + 1)) n++;
         seen.rows += n;
         rowsRead += n;
-        if (table === 'instance_metadata') collectMetadata(body, metadata);
+        if (table === 'instance_metadata') collectMetadata(entry.name, body, metadata);
         progress.update({ step: 'Verify', done: rowsRead, unit: 'rows', message: `(${table})` });
         continue;
       }
@@ -118,8 +120,10 @@ export async function readAndVerify(
   if (!header) throw damaged(`${ENTRY.header} is missing`);
   if (!manifest) throw damaged(`${ENTRY.manifest} is missing (truncated?)`);
   if (!checksum) throw damaged(`${ENTRY.checksum} is missing (truncated?)`);
-  if (header.format !== ARCHIVE_FORMAT || manifest.format !== ARCHIVE_FORMAT) {
-    throw damaged(`its format is "${String(manifest.format)}", this Cuttle reads ${ARCHIVE_FORMAT}`);
+  if (!READABLE_FORMATS.includes(header.format) || manifest.format !== header.format) {
+    throw damaged(
+      `its format is "${String(manifest.format)}", this Cuttle reads ${READABLE_FORMATS.join(' and ')}`,
+    );
   }
 
   const checks: CheckLine[] = [];
@@ -174,16 +178,15 @@ export async function readAndVerify(
   };
 }
 
-function collectMetadata(body: Buffer, into: Map<string, string>): void {
-  for (const line of body.toString('utf8').split('\n')) {
-    if (!line) continue;
-    try {
-      const v = JSON.parse(line) as unknown[];
-      if (typeof v[0] === 'string' && typeof v[1] === 'string') into.set(v[0], v[1]);
-    } catch {
-      // A damaged line fails the table's hash check; nothing to collect from it.
-    }
-  }
+/** instance_metadata's key and value columns (the first two), from a chunk of either format. */
+function collectMetadata(entryName: string, body: Buffer, into: Map<string, string>): void {
+  const pairs: [unknown, unknown][] = entryName.endsWith('.ndjson')
+    ? legacyPairs(body)
+    : splitLines(body).map((line) => {
+        const [k = NULL_FIELD, v = NULL_FIELD] = line.split('\t', 2);
+        return [k === NULL_FIELD ? null : unescapeText(k), v === NULL_FIELD ? null : unescapeText(v)];
+      });
+  for (const [k, v] of pairs) if (typeof k === 'string' && typeof v === 'string') into.set(k, v);
 }
 
 function parseJson<T>(body: Buffer, name: string, damaged: (w: string) => Error): T {

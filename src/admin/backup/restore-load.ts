@@ -3,16 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeFailure } from '../../lib/errors.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
-import { bulkLoad } from '../../storage/bulk-load/bulk-loader.js';
-import type { CanonicalValue } from '../../storage/codecs.js';
+import { bulkLoadText } from '../../storage/bulk-load/bulk-loader.js';
+import { buildIndexes, deferIndexesFromRows, dropIndexes } from '../../storage/bulk-load/deferred-indexes.js';
+import { RowTextHasher, wholeLines } from '../../storage/row-text.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import type { Storage } from '../../storage/storage.js';
 import { fileOfEntry, type Manifest, tableOfEntry } from './archive-format.js';
+import { legacyLinesToRowText } from './archive-format-1.js';
 import { type ArchiveEntryHeader, ArchiveReader } from './archive-reader.js';
 import { safeJoin } from './backup-files.js';
 import { hashRestoredTable } from './restore-target.js';
-
-const LOAD_BATCH = 2000;
 
 export interface LoadOptions {
   /** Load the tables (false: files only). */
@@ -25,9 +25,10 @@ export interface LoadOptions {
 /**
  * The second pass of a restore: streams each table's chunks straight into the engine's bulk loader
  * (one table in memory at most one chunk at a time), checks each table's SHA-256 again as it goes
- * (the file could have changed since the verify pass), and re-hashes every loaded table on the
- * target in the background while the next one loads: the target's own canonical encoding MUST
- * match the manifest, or the restore fails.
+ * (the file could have changed since the verify pass). A big table loads without its indexes
+ * (deferred-indexes.ts); in the background, while the next table loads, its indexes are built and
+ * the table is re-hashed on the target: the target's own row text MUST match the manifest, or the
+ * restore fails.
  */
 export async function loadArchive(
   file: string,
@@ -38,16 +39,23 @@ export async function loadArchive(
 ): Promise<void> {
   const progress = opts.progress ?? silentProgress;
   const expected = new Map(manifest.tables.map((t) => [t.name, t]));
-  const reader = new ArchiveReader(file);
+  /** Row text digests where they differ from the manifest's (format 1 archives). */
+  const targetDigests = new Map<string, string>();
+  // the verify pass checked archive.sha256; this pass re-checks each table's own digest
+  const reader = new ArchiveReader(file, { checksum: false });
   const failures: string[] = [];
   let verifying: Promise<void> = Promise.resolve();
   const verify = (spec: TableSpec) => {
     verifying = verifying.then(async () => {
+      // only creates what is missing: the indexes a big table loaded without, or an earlier
+      // restore that died before building them
+      await buildIndexes(storage!, spec);
       const got = await hashRestoredTable(storage!, spec);
       const want = expected.get(spec.name)!;
-      if (got.rows !== want.rows || got.sha256 !== want.sha256) {
+      const sha256 = targetDigests.get(spec.name) ?? want.sha256;
+      if (got.rows !== want.rows || got.sha256 !== sha256) {
         failures.push(
-          `table ${spec.name} on the target: ${got.rows} rows, sha256 ${got.sha256}; the archive has ${want.rows} rows, sha256 ${want.sha256}`,
+          `table ${spec.name} on the target: ${got.rows} rows, sha256 ${got.sha256}; the archive has ${want.rows} rows, sha256 ${sha256}`,
         );
       }
     });
@@ -66,27 +74,28 @@ export async function loadArchive(
         const spec = specs.get(table);
         if (!spec)
           throw new RuntimeFailure(`The archive holds table ${table}, unknown at its schema version.`);
-        const hash = createHash('sha256');
-        async function* batches(): AsyncGenerator<CanonicalValue[][]> {
+        // Format 1 chunks are JSON lines: converted to row text, whose digest the target must match;
+        // their own digest is checked again here (the file could have changed since the verify
+        // pass). Format 2 chunks go to the loader as they are: a change since the verify pass
+        // shows in the target's digest, which must match the manifest.
+        const legacy = state.entry.name.endsWith('.ndjson')
+          ? { archived: createHash('sha256'), converted: new RowTextHasher() }
+          : undefined;
+        async function* text(): AsyncGenerator<Buffer> {
           while (state.entry && tableOfEntry(state.entry.name) === table) {
-            const body = await reader.readBody();
-            hash.update(body);
-            const text = body.toString('utf8');
-            let batch: CanonicalValue[][] = [];
-            let start = 0;
-            for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', start)) {
-              batch.push(JSON.parse(text.slice(start, i)) as CanonicalValue[]);
-              start = i + 1;
-              if (batch.length >= LOAD_BATCH) {
-                yield batch;
-                batch = [];
-              }
-            }
-            if (batch.length) yield batch;
+            if (legacy) {
+              const body = await reader.readBody();
+              legacy.archived.update(body);
+              const converted = legacyLinesToRowText(spec!, body);
+              legacy.converted.add(converted);
+              yield converted;
+            } else yield* reader.bodyChunks();
             state.entry = await reader.next();
           }
         }
-        await bulkLoad(storage, spec, batches(), {
+        const deferred = (expected.get(table)?.rows ?? 0) >= deferIndexesFromRows();
+        if (deferred) await dropIndexes(storage, spec);
+        await bulkLoadText(storage, spec, wholeLines(text(), table), {
           onProgress: (rows) => {
             loaded += rows;
             progress.update({
@@ -98,11 +107,14 @@ export async function loadArchive(
             });
           },
         });
-        const digest = hash.digest('hex');
-        if (digest !== expected.get(table)?.sha256) {
-          throw new RuntimeFailure(
-            `The archive's table ${table} changed since it was verified (sha256 ${digest}).`,
-          );
+        if (legacy) {
+          const digest = legacy.archived.digest('hex');
+          if (digest !== expected.get(table)?.sha256) {
+            throw new RuntimeFailure(
+              `The archive's table ${table} changed since it was verified (sha256 ${digest}).`,
+            );
+          }
+          targetDigests.set(table, legacy.converted.digest());
         }
         loadedTables.add(table);
         verify(spec);
@@ -115,6 +127,10 @@ export async function loadArchive(
       }
       state.entry = await reader.next();
     }
+  } catch (err) {
+    // nothing may still be building on the target while the caller puts the restore point back
+    await verifying.catch(() => {});
+    throw err;
   } finally {
     reader.close();
   }

@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { nowIso } from '../../lib/clock.js';
 import { PreconditionError } from '../../lib/errors.js';
-import { rowLine } from '../../storage/codecs.js';
 import { migrateToVersion, type SchemaStatus, schemaStatus } from '../../storage/migrator.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import type { Storage } from '../../storage/storage.js';
-import { readTable } from '../../storage/table-reader.js';
+import { hashTable } from '../../storage/table-hash.js';
 import { RESTORE_MARKER, type RestoreMarker, readRestoreMarker } from './restore-marker.js';
 
 const MIGRATION_TABLES = ['cuttle_migrations', 'cuttle_migration_lock'];
@@ -80,17 +78,5 @@ export async function hashRestoredTable(
   storage: Storage,
   table: TableSpec,
 ): Promise<{ rows: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let rows = 0;
-  const skipMarker = table.name === 'instance_metadata';
-  for await (const batch of readTable(storage.db, table, { batchSize: 5000 })) {
-    let text = '';
-    for (const values of batch) {
-      if (skipMarker && values[0] === RESTORE_MARKER) continue;
-      text += rowLine(values);
-      rows++;
-    }
-    hash.update(text, 'utf8');
-  }
-  return { rows, sha256: hash.digest('hex') };
+  return hashTable(storage.db, table, table.name === 'instance_metadata' ? { skipKey: RESTORE_MARKER } : {});
 }

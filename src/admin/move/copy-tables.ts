@@ -1,20 +1,19 @@
 import { sql } from 'kysely';
 import type { ProgressReporter } from '../../lib/progress.js';
-import { bulkLoad } from '../../storage/bulk-load/bulk-loader.js';
-import { type CanonicalValue, TableHasher } from '../../storage/codecs.js';
+import { bulkLoadText } from '../../storage/bulk-load/bulk-loader.js';
+import { buildIndexes, deferIndexesFromRows, dropIndexes } from '../../storage/bulk-load/deferred-indexes.js';
+import { RowTextHasher } from '../../storage/row-text.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import { TABLES } from '../../storage/schema/tables.js';
 import type { Storage } from '../../storage/storage.js';
-import { readTable } from '../../storage/table-reader.js';
+import { readTableText } from '../../storage/table-reader.js';
 import { corruptTable, faultPoint, killAfterRows } from './move-faults.js';
 import { type JournalStore, TARGET_MARKER_KEY } from './move-journal.js';
 import { pool } from './pool.js';
 import { prefetch } from './prefetch.js';
 import { hashSide, verifyTable } from './verify-tables.js';
 
-/** Rows per source query: big enough that round trips do not dominate, small enough to stay lean. */
-export const COPY_BATCH = 2000;
-/** Bytes read ahead per table being copied (two tables at once: about 2 x 8 MB of canonical text in flight). */
+/** Bytes read ahead per table being copied (two tables at once: about 2 x 8 MB of row text in flight). */
 const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 /** Tables smaller than this report only their end (a line per batch would be noise). */
 export const QUIET_BELOW = 10_000;
@@ -107,30 +106,40 @@ async function copyTable(ctx: CopyContext, table: TableSpec): Promise<void> {
     Object.assign(store.table(table.name), { state: 'copying', rows: undefined, sha256: undefined });
   });
   await clearTarget(ctx.target, table);
-  const hasher = new TableHasher();
+  // a big table loads without its indexes and gets them after (deferred-indexes.ts); a resumed
+  // copy of a table killed in between drops and builds them the same way
+  const deferred = (ctx.rowCounts.get(table.name) ?? 0) >= deferIndexesFromRows();
+  if (deferred) await dropIndexes(ctx.target, table);
+  const hasher = new RowTextHasher();
   const killAt = killAfterRows(table.name);
   const total = ctx.rowCounts.get(table.name);
   const step = `copy ${table.name}`;
-  async function* hashed(): AsyncGenerator<{ rows: CanonicalValue[][]; bytes: number }> {
-    for await (const rows of readTable(ctx.source.db, table, { batchSize: COPY_BATCH })) {
-      yield { rows, bytes: hasher.addRows(rows) };
+  // Row text leaves the source, is hashed in whole pieces and goes into the target's bulk path as
+  // it is: PostgreSQL to PostgreSQL is COPY TO piped into COPY FROM, with SHA-256 on the way.
+  async function* hashed(): AsyncGenerator<{ piece: Buffer; rows: number }> {
+    for await (const piece of readTableText(ctx.source.db, table)) {
+      yield { piece, rows: hasher.add(piece) };
     }
   }
-  async function* batches(): AsyncGenerator<CanonicalValue[][]> {
+  async function* text(): AsyncGenerator<Buffer> {
     let loaded = 0;
-    for await (const b of prefetch(hashed(), (x) => x.bytes, READ_AHEAD_BYTES)) {
-      yield b.rows;
-      loaded += b.rows.length;
+    for await (const b of prefetch(hashed(), (x) => x.piece.length, READ_AHEAD_BYTES)) {
+      yield b.piece;
+      loaded += b.rows;
       if (killAt !== undefined && loaded >= killAt) faultPoint(`during-copy:${table.name}:${killAt}`);
     }
   }
   let done = 0;
-  const rows = await bulkLoad(ctx.target, table, batches(), {
+  const rows = await bulkLoadText(ctx.target, table, text(), {
     onProgress: (n) => {
       done += n;
       if ((total ?? 0) >= QUIET_BELOW) progress.update({ step, done, total, unit: 'rows' });
     },
   });
+  if (deferred)
+    progress.update({ step, done: rows, total: rows, unit: 'rows', message: '(building indexes)' });
+  // always: it only creates what is missing, also after an earlier run that deferred and died
+  await buildIndexes(ctx.target, table);
   const sha256 = hasher.digest();
   store.update(() => {
     Object.assign(store.table(table.name), {

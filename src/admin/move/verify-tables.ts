@@ -1,21 +1,21 @@
 import { RuntimeFailure } from '../../lib/errors.js';
 import type { ProgressReporter } from '../../lib/progress.js';
-import { type CanonicalValue, keyOf, rowLine, TableHasher } from '../../storage/codecs.js';
+import { type CanonicalValue, keyOf } from '../../storage/codecs.js';
+import { lineWriter } from '../../storage/row-text.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import { TABLES } from '../../storage/schema/tables.js';
 import type { Storage } from '../../storage/storage.js';
+import { hashTable } from '../../storage/table-hash.js';
 import { readTable } from '../../storage/table-reader.js';
 import { QUIET_BELOW } from './copy-tables.js';
 import { type JournalStore, TARGET_MARKER_KEY } from './move-journal.js';
 import { pool } from './pool.js';
 
-const VERIFY_BATCH = 5000;
-
 /** The target's own marker row is not data of the instance: it is left out of every comparison. */
 function rowsOf(storage: Storage, table: TableSpec, isTarget: boolean) {
   const skipMarker = isTarget && table.name === 'instance_metadata';
   return (async function* () {
-    for await (const batch of readTable(storage.db, table, { batchSize: VERIFY_BATCH })) {
+    for await (const batch of readTable(storage.db, table)) {
       yield skipMarker ? batch.filter((r) => r[0] !== TARGET_MARKER_KEY) : batch;
     }
   })();
@@ -26,12 +26,12 @@ export async function hashSide(
   table: TableSpec,
   opts: { isTarget?: boolean; onRows?: (n: number) => void } = {},
 ): Promise<{ rows: number; sha256: string }> {
-  const h = new TableHasher();
-  for await (const batch of rowsOf(storage, table, !!opts.isTarget)) {
-    h.addRows(batch);
-    opts.onRows?.(batch.length);
-  }
-  return { rows: h.rows, sha256: h.digest() };
+  const skipMarker = opts.isTarget && table.name === 'instance_metadata';
+  const d = await hashTable(storage.db, table, {
+    onRows: opts.onRows,
+    skipKey: skipMarker ? TARGET_MARKER_KEY : undefined,
+  });
+  return { rows: d.rows, sha256: d.sha256 };
 }
 
 export interface VerifyContext {
@@ -113,6 +113,7 @@ export async function firstDifference(
   table: TableSpec,
 ): Promise<string | undefined> {
   const idx = table.primaryKey.map((k) => table.columns.findIndex((c) => c.name === k));
+  const line = lineWriter(table);
   const s = flatten(rowsOf(source, table, false));
   const t = flatten(rowsOf(target, table, true));
   try {
@@ -124,10 +125,8 @@ export async function firstDifference(
       const c = compareKeys(table, a.value, b.value, idx);
       if (c < 0) return `${keyOf(table, a.value)} (missing on the target)`;
       if (c > 0) return `${keyOf(table, b.value)} (a row only on the target)`;
-      if (rowLine(a.value) !== rowLine(b.value)) {
-        const col = table.columns.find(
-          (_, i) => rowLine([a.value[i] ?? null]) !== rowLine([b.value[i] ?? null]),
-        );
+      if (line(a.value) !== line(b.value)) {
+        const col = table.columns.find((_, i) => compareValues(a.value[i] ?? null, b.value[i] ?? null) !== 0);
         return `${keyOf(table, a.value)} (column ${col?.name ?? '?'} differs)`;
       }
       a = await s.next();

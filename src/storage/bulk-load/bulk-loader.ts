@@ -1,39 +1,71 @@
 import type { CanonicalValue } from '../codecs.js';
+import { lineWriter } from '../row-text.js';
 import type { TableSpec } from '../schema/column-types.js';
 import type { Storage } from '../storage.js';
+import { LineBuffer } from './line-buffer.js';
 import { mysqlBulkLoad } from './mysql-bulk-load.js';
 import { postgresBulkLoad } from './postgres-bulk-load.js';
 import { sqliteBulkLoad } from './sqlite-bulk-load.js';
 
 /**
- * Loads canonical rows into a table with each engine's fast path (measured in stack.md §1, 200k
- * rows: COPY 1.17 s vs batched INSERT 2.57 s on PostgreSQL; LOAD DATA 1.12 s vs 2.72 s on MariaDB):
- *   PostgreSQL  COPY ... FROM STDIN (FORMAT csv) on a dedicated connection, ~256 KB per write
- *   MySQL       LOAD DATA LOCAL INFILE from a stream, falling back to multi-row INSERT when the
- *               server has local_infile off
+ * Loads row text (row-text.ts: buffers of whole lines) into a table with each engine's fast path
+ * (measured in stack.md §1, 200k rows: COPY 1.17 s vs batched INSERT 2.57 s on PostgreSQL; LOAD
+ * DATA 1.12 s vs 2.72 s on MariaDB):
+ *   PostgreSQL  COPY ... FROM STDIN in text format on a dedicated connection: the row text goes in
+ *               as it is
+ *   MySQL       LOAD DATA LOCAL INFILE from a stream (the same format, two escapes and the bool and
+ *               blob columns adapted), falling back to multi-row INSERT when the server has
+ *               local_infile off
  *   SQLite      a prepared INSERT in one transaction on a dedicated handle
  * Each call is atomic: the table gets all rows of the call or none, so a resumed copy can redo a
  * half-copied table after deleting what it holds.
  */
 export interface BulkLoadOptions {
-  /** Called after each batch reaches the engine. */
+  /** Called after each piece reaches the engine, with its rows and bytes. */
   onProgress?: (rows: number, bytes: number) => void;
 }
 
-export type BatchSource = AsyncIterable<CanonicalValue[][]>;
+export type TextSource = AsyncIterable<Buffer>;
 
-export async function bulkLoad(
+export async function bulkLoadText(
   storage: Storage,
   table: TableSpec,
-  batches: BatchSource,
+  text: TextSource,
   opts: BulkLoadOptions = {},
 ): Promise<number> {
   switch (storage.target.engine) {
     case 'postgres':
-      return postgresBulkLoad(storage.target, table, batches, opts);
+      return postgresBulkLoad(storage.target, table, text, opts);
     case 'mysql':
-      return mysqlBulkLoad(storage.target, table, batches, opts);
+      return mysqlBulkLoad(storage.target, table, text, opts);
     case 'sqlite':
-      return sqliteBulkLoad(storage.target.file, table, batches, opts);
+      return sqliteBulkLoad(storage.target.file, table, text, opts);
   }
+}
+
+/** Canonical rows in batches to row text pieces of ~256 KB. */
+export async function* rowTextOf(
+  table: TableSpec,
+  batches: AsyncIterable<CanonicalValue[][]>,
+): AsyncGenerator<Buffer> {
+  const write = lineWriter(table);
+  const out = new LineBuffer();
+  for await (const batch of batches) {
+    for (const values of batch) {
+      const full = out.push(write(values));
+      if (full) yield full;
+    }
+  }
+  const last = out.take();
+  if (last) yield last;
+}
+
+/** `bulkLoadText` for canonical rows (generators, fixtures, old archives). */
+export function bulkLoad(
+  storage: Storage,
+  table: TableSpec,
+  batches: AsyncIterable<CanonicalValue[][]>,
+  opts: BulkLoadOptions = {},
+): Promise<number> {
+  return bulkLoadText(storage, table, rowTextOf(table, batches), opts);
 }

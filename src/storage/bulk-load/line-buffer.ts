@@ -1,5 +1,3 @@
-import type { CanonicalValue } from '../codecs.js';
-
 /**
  * Collects text lines as UTF-8 into ~256 KB buffers for a loader's stream. Encoding each line into
  * a preallocated buffer costs far less than building a 256 KB string and converting it (the string
@@ -36,32 +34,4 @@ export class LineBuffer {
     this.used = 0;
     return out;
   }
-}
-
-/**
- * Turns canonical batches into separator-delimited lines (CSV for COPY, TSV for LOAD DATA), one
- * field function per column, packed into LineBuffer pieces. `onBatch` reports rows and bytes.
- */
-export async function* delimitedLines(
-  batches: AsyncIterable<CanonicalValue[][]>,
-  fields: ((v: CanonicalValue) => string)[],
-  separator: string,
-  onBatch: (rows: number, bytes: number) => void,
-): AsyncGenerator<Buffer> {
-  const out = new LineBuffer();
-  const n = fields.length;
-  for await (const batch of batches) {
-    let bytes = 0;
-    for (const values of batch) {
-      let line = fields[0]!(values[0] ?? null);
-      for (let i = 1; i < n; i++) line += separator + fields[i]!(values[i] ?? null);
-      line += '\n';
-      bytes += line.length;
-      const full = out.push(line);
-      if (full) yield full;
-    }
-    onBatch(batch.length, bytes);
-  }
-  const last = out.take();
-  if (last) yield last;
 }

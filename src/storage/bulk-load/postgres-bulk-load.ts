@@ -3,40 +3,19 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { ServerTarget } from '../../config/connection-string.js';
-import type { CanonicalValue } from '../codecs.js';
 import { pgConfig } from '../dialects/postgres-dialect.js';
-import type { LogicalType, TableSpec } from '../schema/column-types.js';
-import type { BatchSource, BulkLoadOptions } from './bulk-loader.js';
-import { delimitedLines } from './line-buffer.js';
+import { countLines } from '../row-text.js';
+import type { TableSpec } from '../schema/column-types.js';
+import type { BulkLoadOptions, TextSource } from './bulk-loader.js';
 
 /**
- * CSV for COPY: every non-null field quoted (so an empty string stays distinct from NULL, which is
- * an unquoted empty field), quotes doubled, bytea as "\x<hex>", booleans t/f. Writes go out in
- * ~256 KB pieces: one write per row made COPY slower than INSERT (stack.md §1).
+ * COPY ... FROM STDIN in text format: row text is that format, so the pieces go to the server as
+ * they come (~256 KB each: one write per row made COPY slower than INSERT, stack.md §1).
  */
-function csvField(type: LogicalType): (v: CanonicalValue) => string {
-  switch (type) {
-    case 'bool':
-      return (v) => (v === null ? '' : v ? 't' : 'f');
-    case 'int':
-    case 'bigint':
-    case 'int64':
-      return (v) => (v === null ? '' : String(v));
-    case 'blob':
-      return (v) => (v === null ? '' : `"\\x${Buffer.from(String(v), 'base64').toString('hex')}"`);
-    default:
-      return (v) => {
-        if (v === null) return '';
-        const s = String(v);
-        return s.indexOf('"') < 0 ? `"${s}"` : `"${s.replace(/"/g, '""')}"`;
-      };
-  }
-}
-
 export async function postgresBulkLoad(
   target: ServerTarget,
   table: TableSpec,
-  batches: BatchSource,
+  text: TextSource,
   opts: BulkLoadOptions,
 ): Promise<number> {
   const client = new pg.Client(pgConfig(target));
@@ -46,14 +25,16 @@ export async function postgresBulkLoad(
   try {
     await client.query('BEGIN');
     const cols = table.columns.map((c) => `"${c.name}"`).join(', ');
-    const stream = client.query(copyFrom(`COPY "${table.name}" (${cols}) FROM STDIN (FORMAT csv)`));
-    const fields = table.columns.map((c) => csvField(c.type));
-    const csv = () =>
-      delimitedLines(batches, fields, ',', (n, bytes) => {
+    const stream = client.query(copyFrom(`COPY "${table.name}" (${cols}) FROM STDIN`));
+    async function* counted(): AsyncGenerator<Buffer> {
+      for await (const piece of text) {
+        const n = countLines(piece);
         rows += n;
-        opts.onProgress?.(n, bytes);
-      });
-    await pipeline(Readable.from(csv()), stream);
+        yield piece;
+        opts.onProgress?.(n, piece.length);
+      }
+    }
+    await pipeline(Readable.from(counted()), stream);
     await client.query('COMMIT');
     return rows;
   } catch (err) {

@@ -1,7 +1,8 @@
-import { type CanonicalValue, CodecError } from '../codecs.js';
+import type { CanonicalValue } from '../codecs.js';
 import { openSqliteHandle } from '../dialects/sqlite-dialect.js';
+import { lineReader, splitLines } from '../row-text.js';
 import type { LogicalType, TableSpec } from '../schema/column-types.js';
-import type { BatchSource, BulkLoadOptions } from './bulk-loader.js';
+import type { BulkLoadOptions, TextSource } from './bulk-loader.js';
 
 /** Canonical value to what better-sqlite3 binds (decodeValue's SQLite form, set up per column). */
 function sqliteParam(type: LogicalType): (v: CanonicalValue) => unknown {
@@ -18,7 +19,7 @@ function sqliteParam(type: LogicalType): (v: CanonicalValue) => unknown {
 export async function sqliteBulkLoad(
   file: string,
   table: TableSpec,
-  batches: BatchSource,
+  text: TextSource,
   opts: BulkLoadOptions,
 ): Promise<number> {
   const handle = openSqliteHandle(file);
@@ -33,22 +34,16 @@ export async function sqliteBulkLoad(
     let rows = 0;
     handle.exec('BEGIN IMMEDIATE');
     try {
-      for await (const batch of batches) {
-        let bytes = 0;
-        for (const values of batch) {
-          if (values.length !== n) {
-            throw new CodecError(`${table.name}: a row has ${values.length} values, the table ${n} columns`);
-          }
-          for (let i = 0; i < n; i++) {
-            const v = values[i] ?? null;
-            bound[i] = params[i]!(v);
-            // bytes bound, roughly: text and base64 by length, other values by 8
-            bytes += typeof v === 'string' ? v.length : 8;
-          }
+      const read = lineReader(table);
+      for await (const piece of text) {
+        const lines = splitLines(piece);
+        for (const line of lines) {
+          const values = read(line);
+          for (let i = 0; i < n; i++) bound[i] = params[i]!(values[i] ?? null);
           insert.run(bound);
         }
-        rows += batch.length;
-        opts.onProgress?.(batch.length, bytes);
+        rows += lines.length;
+        opts.onProgress?.(lines.length, piece.length);
       }
       handle.exec('COMMIT');
     } catch (err) {

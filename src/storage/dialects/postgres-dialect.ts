@@ -1,10 +1,10 @@
 import { Kysely, PostgresAdapter, type PostgresCursorConstructor, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
 import type { ConnectionTarget, ServerTarget } from '../../config/connection-string.js';
 import type { LogicalType } from '../schema/column-types.js';
 import type { Database } from '../schema/database-types.js';
+import { fastCopyTo } from './copy-out-stream.js';
 import { DateParamPlugin } from './date-param-plugin.js';
 import type { Dialect, DialectFactory, PrivilegeReport } from './dialect.js';
 
@@ -142,7 +142,7 @@ class PostgresDialectInfo implements Dialect {
 function copyOrCursor(text: string, params: unknown[]) {
   if (!/^\s*COPY\b/i.test(text)) return new Cursor(text, params);
   // 1 MB read-ahead: the server keeps sending while the reader decodes
-  const stream = copyTo(text, { highWaterMark: 1 << 20 });
+  const stream = fastCopyTo(text, { highWaterMark: 1 << 20 });
   const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let done = false;
   const read = async (): Promise<Buffer[]> => {
