@@ -4,7 +4,12 @@ import path from 'node:path';
 import { RuntimeFailure } from '../../lib/errors.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { bulkLoadText } from '../../storage/bulk-load/bulk-loader.js';
-import { buildIndexes, deferIndexesFromRows, dropIndexes } from '../../storage/bulk-load/deferred-indexes.js';
+import {
+  buildIndexes,
+  buildMissingIndexes,
+  deferIndexesFromRows,
+  dropIndexes,
+} from '../../storage/bulk-load/deferred-indexes.js';
 import { RowTextHasher, wholeLines } from '../../storage/row-text.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import type { Storage } from '../../storage/storage.js';
@@ -24,8 +29,9 @@ export interface LoadOptions {
 
 /**
  * The second pass of a restore: streams each table's chunks straight into the engine's bulk loader
- * (one table in memory at most one chunk at a time), checks each table's SHA-256 again as it goes
- * (the file could have changed since the verify pass). A big table loads without its indexes
+ * (one table in memory at most one chunk at a time); a change of the file since the verify pass
+ * shows in the target's digest (format 1 chunks are re-hashed as they are converted). A big table
+ * loads without its indexes
  * (deferred-indexes.ts); in the background, while the next table loads, its indexes are built and
  * the table is re-hashed on the target: the target's own row text MUST match the manifest, or the
  * restore fails.
@@ -45,11 +51,9 @@ export async function loadArchive(
   const reader = new ArchiveReader(file, { checksum: false });
   const failures: string[] = [];
   let verifying: Promise<void> = Promise.resolve();
-  const verify = (spec: TableSpec) => {
+  const verify = (spec: TableSpec, deferred = false) => {
     verifying = verifying.then(async () => {
-      // only creates what is missing: the indexes a big table loaded without, or an earlier
-      // restore that died before building them
-      await buildIndexes(storage!, spec);
+      if (deferred) await buildIndexes(storage!, spec);
       const got = await hashRestoredTable(storage!, spec);
       const want = expected.get(spec.name)!;
       const sha256 = targetDigests.get(spec.name) ?? want.sha256;
@@ -117,7 +121,7 @@ export async function loadArchive(
           targetDigests.set(table, legacy.converted.digest());
         }
         loadedTables.add(table);
-        verify(spec);
+        verify(spec, deferred);
         continue;
       }
       const f = fileOfEntry(name);
@@ -139,6 +143,8 @@ export async function loadArchive(
       if (!loadedTables.has(t.name) && t.rows === 0) verify(specs.get(t.name)!);
     progress.update({ step: 'Load', done: loaded, total: manifest.totals.rows, unit: 'rows', state: 'done' });
     await verifying;
+    // an earlier restore may have died between dropping a table's indexes and building them
+    await buildMissingIndexes(storage, [...specs.values()]);
     if (failures.length) {
       throw new RuntimeFailure('The restored tables do not match the archive.', { details: failures });
     }

@@ -1,7 +1,12 @@
 import { sql } from 'kysely';
 import type { ProgressReporter } from '../../lib/progress.js';
 import { bulkLoadText } from '../../storage/bulk-load/bulk-loader.js';
-import { buildIndexes, deferIndexesFromRows, dropIndexes } from '../../storage/bulk-load/deferred-indexes.js';
+import {
+  buildIndexes,
+  buildMissingIndexes,
+  deferIndexesFromRows,
+  dropIndexes,
+} from '../../storage/bulk-load/deferred-indexes.js';
 import { RowTextHasher } from '../../storage/row-text.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import { TABLES } from '../../storage/schema/tables.js';
@@ -70,6 +75,8 @@ export async function copyTables(ctx: CopyContext): Promise<void> {
     await verifying;
   }
   if (verifyFailure) throw verifyFailure.error;
+  // an earlier run may have died between dropping a table's indexes and building them
+  await buildMissingIndexes(ctx.target, TABLES);
 }
 
 async function stillCopied(ctx: CopyContext, table: TableSpec): Promise<boolean> {
@@ -136,10 +143,10 @@ async function copyTable(ctx: CopyContext, table: TableSpec): Promise<void> {
       if ((total ?? 0) >= QUIET_BELOW) progress.update({ step, done, total, unit: 'rows' });
     },
   });
-  if (deferred)
+  if (deferred) {
     progress.update({ step, done: rows, total: rows, unit: 'rows', message: '(building indexes)' });
-  // always: it only creates what is missing, also after an earlier run that deferred and died
-  await buildIndexes(ctx.target, table);
+    await buildIndexes(ctx.target, table);
+  }
   const sha256 = hasher.digest();
   store.update(() => {
     Object.assign(store.table(table.name), {

@@ -84,24 +84,51 @@ export async function buildIndexes(storage: Storage, table: TableSpec): Promise<
   });
 }
 
+/**
+ * Builds whatever index of `tables` is missing, after one catalog query for all of them: the
+ * last step of a restore or a move, which heals an earlier run that died between drop and build.
+ */
+export async function buildMissingIndexes(storage: Storage, tables: TableSpec[]): Promise<void> {
+  const all = await indexNamesByTable(storage);
+  for (const t of tables) {
+    const have = all.get(t.name) ?? new Set<string>();
+    const wanted = (t.indexes ?? []).map((ix) => ix.name);
+    if (storage.engine === 'postgres') wanted.push(pkName(t));
+    if (wanted.some((n) => !have.has(n))) await buildIndexes(storage, t);
+  }
+}
+
 /** Names of the indexes (and on PostgreSQL the primary key constraint) the table has now. */
 async function indexNames(storage: Storage, table: TableSpec): Promise<Set<string>> {
-  let rows: { name: string }[];
+  return (await indexNamesByTable(storage, table.name)).get(table.name) ?? new Set();
+}
+
+async function indexNamesByTable(storage: Storage, only?: string): Promise<Map<string, Set<string>>> {
+  let rows: { t: string; name: string }[];
   if (storage.engine === 'postgres') {
     rows = (
-      await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes
-        WHERE schemaname = current_schema() AND tablename = ${table.name}`.execute(storage.db)
+      await sql<{ t: string; name: string }>`SELECT tablename AS t, indexname AS name FROM pg_indexes
+        WHERE schemaname = current_schema() ${only ? sql`AND tablename = ${only}` : sql``}`.execute(
+        storage.db,
+      )
     ).rows;
   } else if (storage.engine === 'mysql') {
     rows = (
-      await sql<{ name: string }>`SELECT DISTINCT index_name AS name FROM information_schema.statistics
-        WHERE table_schema = DATABASE() AND table_name = ${table.name}`.execute(storage.db)
+      await sql<{ t: string; name: string }>`SELECT DISTINCT table_name AS t, index_name AS name
+        FROM information_schema.statistics
+        WHERE table_schema = DATABASE() ${only ? sql`AND table_name = ${only}` : sql``}`.execute(storage.db)
     ).rows;
   } else {
     rows = (
-      await sql<{ name: string }>`SELECT name FROM sqlite_master
-        WHERE type = 'index' AND tbl_name = ${table.name}`.execute(storage.db)
+      await sql<{ t: string; name: string }>`SELECT tbl_name AS t, name FROM sqlite_master
+        WHERE type = 'index' ${only ? sql`AND tbl_name = ${only}` : sql``}`.execute(storage.db)
     ).rows;
   }
-  return new Set(rows.map((r) => String(r.name)));
+  const out = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const t = String(r.t);
+    if (!out.has(t)) out.set(t, new Set());
+    out.get(t)!.add(String(r.name));
+  }
+  return out;
 }
