@@ -271,12 +271,14 @@ async function checkExistingDatabase(
 /** The table list at the archive's schema version: the code's own for the newest, the manifest's otherwise. */
 function tableSpecsFor(manifest: Manifest): TableSpec[] {
   if (manifest.schemaVersion === LATEST_SCHEMA_VERSION) {
+    // by name: archives list their tables largest first (backup-create.ts)
+    const byName = new Map(manifest.tables.map((t) => [t.name, t]));
     const same =
       manifest.tables.length === TABLES.length &&
-      manifest.tables.every((t, i) => {
-        const s = TABLES[i]!;
+      TABLES.every((s) => {
+        const t = byName.get(s.name);
         return (
-          t.name === s.name &&
+          t !== undefined &&
           JSON.stringify(t.primaryKey) === JSON.stringify(s.primaryKey) &&
           JSON.stringify(t.columns.map((c) => [c.name, c.type])) ===
             JSON.stringify(s.columns.map((c) => [c.name, c.type]))
