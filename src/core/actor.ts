@@ -28,6 +28,15 @@ export function requireAdministrator(actor: Actor, action: string): void {
   }
 }
 
+/**
+ * What an actor may read, as part of a cache key: actors with the same scope are shown the same
+ * answers. Both roles read everything today; the role is still the scope, so a rule that narrows
+ * one role's reading later cannot leak another role's cached answer to it.
+ */
+export function readScope(actor: Actor): string {
+  return actor.role;
+}
+
 /** Fields every event takes from the actor. */
 export function eventActor(actor: Actor): { userId: string | null; username: string } {
   return { userId: actor.userId, username: actor.username };

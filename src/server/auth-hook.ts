@@ -3,8 +3,11 @@ import type { Kysely } from 'kysely';
 import type { Actor } from '../core/actor.js';
 import { authenticateApiKey } from '../core/user-service.js';
 import { MaintenanceModeError, UnauthorizedError } from '../lib/errors.js';
+import { VersionedCache } from '../lib/versioned-cache.js';
 import type { Database } from '../storage/schema/database-types.js';
+import type { TableChanges } from '../storage/table-changes.js';
 import { type MaintenanceCache, WRITE_METHODS } from './maintenance-gate.js';
+import { READ_CACHE_TTL_MS } from './read-caches.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,32 +30,35 @@ function presentedKey(req: FastifyRequest): string | undefined {
 }
 
 /**
+ * Task polling sends the same key many times a second; resolving it costs two queries. A resolved
+ * key is reused until `users` or `api_keys` is written through this node (a deleted key or a
+ * demoted user takes effect on the next request) and for at most READ_CACHE_TTL_MS (the bound for
+ * changes made elsewhere, such as `cuttle admin` or another node). Only successes are cached: a
+ * wrong key is never "warm".
+ */
+const AUTH_CACHE_MAX = 1_000;
+
+function actorCache(db: Kysely<Database>, changes: TableChanges) {
+  const cache = new VersionedCache<Actor>({
+    version: () => changes.version('users', 'api_keys'),
+    ttlMs: READ_CACHE_TTL_MS,
+    maxEntries: AUTH_CACHE_MAX,
+  });
+  return (key: string): Promise<Actor> => cache.get(key, () => authenticateApiKey(db, key));
+}
+
+/**
  * Authentication, then the maintenance gate, before any handler runs: while maintenance mode is
  * on, every read still works (task polling above all), administrators keep full rights, and any
  * other change is refused with 409 and an `{ErrorMessage}` body.
  */
-/**
- * Task polling sends the same key several times a second; resolving it costs two queries. A
- * resolved key is reused for AUTH_CACHE_MS, so a deleted key or a demoted user takes effect within
- * that time (and a key never outlives it). Only successes are cached: a wrong key is never "warm".
- */
-const AUTH_CACHE_MS = 2_000;
-const AUTH_CACHE_MAX = 1_000;
-
-function actorCache(db: Kysely<Database>) {
-  const cache = new Map<string, { actor: Actor; until: number }>();
-  return async (key: string): Promise<Actor> => {
-    const hit = cache.get(key);
-    if (hit && hit.until > Date.now()) return hit.actor;
-    const actor = await authenticateApiKey(db, key);
-    if (cache.size >= AUTH_CACHE_MAX) cache.clear();
-    cache.set(key, { actor, until: Date.now() + AUTH_CACHE_MS });
-    return actor;
-  };
-}
-
-export function installAuth(app: FastifyInstance, db: Kysely<Database>, maintenance: MaintenanceCache): void {
-  const authenticate = actorCache(db);
+export function installAuth(
+  app: FastifyInstance,
+  db: Kysely<Database>,
+  changes: TableChanges,
+  maintenance: MaintenanceCache,
+): void {
+  const authenticate = actorCache(db, changes);
   app.decorateRequest('actor', null as unknown as Actor);
   app.addHook('onRequest', async (req) => {
     if (req.routeOptions.config?.anonymous) return;

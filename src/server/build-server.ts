@@ -6,10 +6,13 @@ import { requireSpace } from '../core/space-service.js';
 import type { MasterKey } from '../crypto/master-key.js';
 import { UsageError } from '../lib/errors.js';
 import { CUTTLE_VERSION } from '../lib/version.js';
+import { VersionedCache } from '../lib/versioned-cache.js';
 import type { Storage } from '../storage/storage.js';
+import { installAccessLog } from './access-log.js';
 import { installAuth } from './auth-hook.js';
 import { installErrorHandler } from './error-handler.js';
 import { MaintenanceCache } from './maintenance-gate.js';
+import { READ_CACHE_TTL_MS } from './read-caches.js';
 import type { App, RouteDeps } from './route-deps.js';
 import { backupRoutes } from './routes/backup-routes.js';
 import { deploymentRoutes } from './routes/deployment-routes.js';
@@ -59,7 +62,7 @@ const ROUTE_MODULES = [
 export async function buildServer(opts: ServerOptions): Promise<App> {
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
-    disableRequestLogging: !opts.logger,
+    disableRequestLogging: true, // access-log.ts writes one line per request instead
     bodyLimit: 16 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
@@ -67,6 +70,7 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
   await ensureSeedData(opts.storage.db);
   const deps: RouteDeps = {
     db: opts.storage.db,
+    changes: opts.storage.changes,
     key: opts.key,
     home: opts.home,
     nodeId: opts.nodeId,
@@ -96,11 +100,19 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
     },
   });
   installErrorHandler(app);
-  installAuth(app, deps.db, deps.maintenance);
-  // A space-scoped route on a space that does not exist is a 404, not an empty list.
+  if (opts.logger) installAccessLog(app);
+  installAuth(app, deps.db, deps.changes, deps.maintenance);
+  // A space-scoped route on a space that does not exist is a 404, not an empty list. Every task
+  // poll asks, so a space found is remembered like the other reads (read-caches.ts); a missing
+  // space is not remembered.
+  const spacesFound = new VersionedCache<unknown>({
+    version: () => deps.changes.version('spaces'),
+    ttlMs: READ_CACHE_TTL_MS,
+    maxEntries: 1_000,
+  });
   app.addHook('preHandler', async (req) => {
     const spaceId = (req.params as { spaceId?: string } | undefined)?.spaceId;
-    if (spaceId) await requireSpace(deps.db, spaceId);
+    if (spaceId) await spacesFound.get(spaceId, () => requireSpace(deps.db, spaceId));
   });
   for (const routes of ROUTE_MODULES) routes(app, deps);
   app.get('/api/openapi.json', { config: { anonymous: true }, schema: { hide: true } }, async () =>

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fasti
 import type { Kysely } from 'kysely';
 import type { MasterKey } from '../crypto/master-key.js';
 import type { Database } from '../storage/schema/database-types.js';
+import type { TableChanges } from '../storage/table-changes.js';
 import type { MaintenanceCache } from './maintenance-gate.js';
 
 export type App = FastifyInstance<
@@ -17,6 +18,8 @@ export type App = FastifyInstance<
 /** What every route module needs; routes stay thin and call one service each. */
 export interface RouteDeps {
   db: Kysely<Database>;
+  /** Versions of the tables written through `db`, for read caches (read-caches.ts). */
+  changes: TableChanges;
   key: MasterKey;
   home: string;
   nodeId: string;

@@ -8,6 +8,7 @@ import { mysqlFactory } from './dialects/mysql-dialect.js';
 import { postgresFactory } from './dialects/postgres-dialect.js';
 import { sqliteFactory } from './dialects/sqlite-dialect.js';
 import type { Database } from './schema/database-types.js';
+import { TableChanges } from './table-changes.js';
 
 const FACTORIES: Record<Engine, DialectFactory> = {
   sqlite: sqliteFactory,
@@ -19,12 +20,16 @@ export function dialectFactory(engine: Engine): DialectFactory {
   return FACTORIES[engine];
 }
 
-/** One open database: the Kysely handle, what the engine can do, and where it is (printable). */
+/**
+ * One open database: the Kysely handle, what the engine can do, where it is (printable), and the
+ * versions of its tables that move with each write committed through `db` (for caches).
+ */
 export class Storage {
   constructor(
     readonly target: ConnectionTarget,
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
+    readonly changes: TableChanges,
   ) {}
 
   get engine(): Engine {
@@ -64,11 +69,12 @@ export async function openStorage(target: ConnectionTarget, opts: OpenOptions = 
       });
     }
   }
-  const db = factory.createKysely(target, { poolSize: opts.poolSize });
+  const changes = new TableChanges();
+  const db = factory.createKysely(target, { poolSize: opts.poolSize, changes });
   try {
     await sql`SELECT 1`.execute(db);
     const dialect = await factory.describe(db, target);
-    return new Storage(target, db, dialect);
+    return new Storage(target, db, dialect, changes);
   } catch (err) {
     await db.destroy().catch(() => {});
     throw classifyConnectionError(err, target);

@@ -1,5 +1,6 @@
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { type Actor, requireAdministrator } from '../../core/actor.js';
+import { type Actor, readScope, requireAdministrator } from '../../core/actor.js';
 import { DEPLOY_TASK_KIND } from '../../core/deployment-service.js';
 import {
   listTaskResources,
@@ -10,6 +11,7 @@ import {
 } from '../../core/task-view-service.js';
 import { requestCancel } from '../../tasks/task-queue.js';
 import { Collection, collection, ListQuery, listFilter, splitList } from '../collection.js';
+import { JsonBodyCache } from '../read-caches.js';
 import type { App, RouteDeps } from '../route-deps.js';
 import { IdParams, responses, SpaceIdParams, SpaceParams } from '../schemas/common-schemas.js';
 import { ServerTaskSchema, TaskDetailsSchema } from '../schemas/resource-schemas.js';
@@ -26,13 +28,23 @@ const Raw = { 200: Type.String(), 404: Type.Unknown() };
 
 type TaskQueryValue = { states?: string | string[]; name?: string };
 
-export function taskRoutes(app: App, { db }: RouteDeps): void {
+export function taskRoutes(app: App, { db, changes }: RouteDeps): void {
+  // Every task waiter polls these lists; answers are shared until a task is written (read-caches.ts).
+  const lists = new JsonBodyCache(() => changes.version('server_tasks'));
   // Unknown ids answer 200 with empty Items: the client's waiter turns that into "Unknown task Id(s)".
-  const list = async (spaceId: string | undefined, query: unknown) => {
+  const list = (actor: Actor, reply: FastifyReply, spaceId: string | undefined, query: unknown) => {
     const f = listFilter(query as never);
     const q = query as TaskQueryValue;
-    const page = await listTaskResources(db, { ...f, spaceId, states: splitList(q.states), kind: q.name });
-    return collection('Task', page, f, spaceId ? `/api/${spaceId}/tasks` : '/api/tasks');
+    const filter = { ...f, spaceId, states: splitList(q.states), kind: q.name };
+    const key = `${readScope(actor)} ${JSON.stringify(filter)}`;
+    return lists.send(reply, key, async () =>
+      collection(
+        'Task',
+        await listTaskResources(db, filter),
+        f,
+        spaceId ? `/api/${spaceId}/tasks` : '/api/tasks',
+      ),
+    );
   };
   app.get(
     '/api/:spaceId/tasks',
@@ -44,12 +56,12 @@ export function taskRoutes(app: App, { db }: RouteDeps): void {
         response: responses(Collection(ServerTaskSchema)),
       },
     },
-    async (req) => list(req.params.spaceId, req.query),
+    async (req, reply) => list(req.actor, reply, req.params.spaceId, req.query),
   );
   app.get(
     '/api/tasks',
     { schema: { tags, querystring: TaskQuery, response: responses(Collection(ServerTaskSchema)) } },
-    async (req) => list(undefined, req.query),
+    async (req, reply) => list(req.actor, reply, undefined, req.query),
   );
   app.get(
     '/api/tasks/:id',

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ConnectionTarget, Engine } from '../../config/connection-string.js';
 import type { LogicalType, TableSpec } from '../schema/column-types.js';
 import type { Database } from '../schema/database-types.js';
+import type { TableChanges } from '../table-changes.js';
 
 /**
  * What differs between engines, as capabilities (Kysely's DialectAdapter style). Services ask
@@ -41,7 +42,11 @@ export interface Dialect {
 
 export interface DialectFactory {
   readonly engine: Engine;
-  createKysely(target: ConnectionTarget, opts: { poolSize?: number }): Kysely<Database>;
+  /** `changes`, when given, hears of every committed write through the handle (write-watching-dialect.ts). */
+  createKysely(
+    target: ConnectionTarget,
+    opts: { poolSize?: number; changes?: TableChanges },
+  ): Kysely<Database>;
   /** Creates the database on its server when missing (needs CREATEDB / CREATE). Returns true if created. */
   createDatabase(target: ConnectionTarget): Promise<boolean>;
   dropDatabase(target: ConnectionTarget): Promise<void>;

@@ -5,6 +5,7 @@ import type { LogicalType } from '../schema/column-types.js';
 import type { Database } from '../schema/database-types.js';
 import { DateParamPlugin } from './date-param-plugin.js';
 import type { Dialect, DialectFactory, PrivilegeReport } from './dialect.js';
+import { watchWrites } from './write-watching-dialect.js';
 
 /**
  * MySQL and MariaDB. Tables are utf8mb4 with a binary, no-pad collation: the default
@@ -137,7 +138,11 @@ export const mysqlFactory: DialectFactory = {
   createKysely(target, opts) {
     const t = asServer(target);
     const pool = mysql.createPool({ ...mysqlOptions(t), connectionLimit: opts.poolSize ?? 10 });
-    return new Kysely<Database>({ dialect: new MysqlDialect({ pool }), plugins: [new DateParamPlugin()] });
+    const dialect = new MysqlDialect({ pool });
+    return new Kysely<Database>({
+      dialect: opts.changes ? watchWrites(dialect, opts.changes) : dialect,
+      plugins: [new DateParamPlugin()],
+    });
   },
   async createDatabase(target) {
     const t = asServer(target);

@@ -7,6 +7,7 @@ import type { Database } from '../schema/database-types.js';
 import { fastCopyTo } from './copy-out-stream.js';
 import { DateParamPlugin } from './date-param-plugin.js';
 import type { Dialect, DialectFactory, PrivilegeReport } from './dialect.js';
+import { watchWrites } from './write-watching-dialect.js';
 
 /**
  * PostgreSQL. Key and short-text columns use COLLATE "C" so indexes order bytewise, exactly as
@@ -197,11 +198,12 @@ export const postgresFactory: DialectFactory = {
     const pool = new pg.Pool({ ...pgConfig(t), max: opts.poolSize ?? 10 });
     // A dropped connection must surface as a failed query, never as an unhandled 'error' event.
     pool.on('error', () => {});
+    const dialect = new CuttlePostgresDialect({
+      pool,
+      cursor: copyOrCursor as unknown as PostgresCursorConstructor,
+    });
     return new Kysely<Database>({
-      dialect: new CuttlePostgresDialect({
-        pool,
-        cursor: copyOrCursor as unknown as PostgresCursorConstructor,
-      }),
+      dialect: opts.changes ? watchWrites(dialect, opts.changes) : dialect,
       plugins: [new DateParamPlugin()],
     });
   },

@@ -6,6 +6,7 @@ import type { ConnectionTarget } from '../../config/connection-string.js';
 import type { LogicalType } from '../schema/column-types.js';
 import type { Database } from '../schema/database-types.js';
 import { type Dialect, type DialectFactory, type PrivilegeReport, ROWS_AS_ARRAYS } from './dialect.js';
+import { watchWrites } from './write-watching-dialect.js';
 
 const TYPES: Record<LogicalType, string> = {
   id: 'TEXT',
@@ -177,13 +178,12 @@ class SqliteDialectInfo implements Dialect {
 
 export const sqliteFactory: DialectFactory = {
   engine: 'sqlite',
-  createKysely(target: ConnectionTarget) {
+  createKysely(target: ConnectionTarget, opts) {
     if (target.engine !== 'sqlite') throw new Error('not sqlite');
-    return new Kysely<Database>({
-      dialect: new SqliteDialect({
-        database: async () => wrapSqlite(openSqliteHandle(target.file)) as never,
-      }),
+    const dialect = new SqliteDialect({
+      database: async () => wrapSqlite(openSqliteHandle(target.file)) as never,
     });
+    return new Kysely<Database>({ dialect: opts.changes ? watchWrites(dialect, opts.changes) : dialect });
   },
   async createDatabase(target) {
     if (target.engine !== 'sqlite') throw new Error('not sqlite');
