@@ -47,12 +47,17 @@ export async function loadArchive(
   const expected = new Map(manifest.tables.map((t) => [t.name, t]));
   /** Row text digests where they differ from the manifest's (format 1 archives). */
   const targetDigests = new Map<string, string>();
-  // the verify pass checked archive.sha256; this pass re-checks each table's own digest
+  // the verify pass checked archive.sha256 and every digest; what counts now is the target's
   const reader = new ArchiveReader(file, { checksum: false });
   const failures: string[] = [];
-  let verifying: Promise<void> = Promise.resolve();
+  // Two lanes of index builds and checks behind the load, so a big table's check does not hold
+  // up the next table's (the load itself is one stream: the archive is read in order).
+  const lanes: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
+  let lane = 0;
+  const settled = () => Promise.all(lanes.map((l) => l.catch(() => {})));
   const verify = (spec: TableSpec, deferred = false) => {
-    verifying = verifying.then(async () => {
+    const i = lane++ % lanes.length;
+    lanes[i] = lanes[i]!.then(async () => {
       if (deferred) await buildIndexes(storage!, spec);
       const got = await hashRestoredTable(storage!, spec);
       const want = expected.get(spec.name)!;
@@ -63,7 +68,7 @@ export async function loadArchive(
         );
       }
     });
-    verifying.catch(() => {});
+    lanes[i]!.catch(() => {});
   };
   const state: { entry: ArchiveEntryHeader | null } = { entry: null };
   let loaded = 0;
@@ -133,7 +138,7 @@ export async function loadArchive(
     }
   } catch (err) {
     // nothing may still be building on the target while the caller puts the restore point back
-    await verifying.catch(() => {});
+    await settled();
     throw err;
   } finally {
     reader.close();
@@ -142,7 +147,7 @@ export async function loadArchive(
     for (const t of manifest.tables)
       if (!loadedTables.has(t.name) && t.rows === 0) verify(specs.get(t.name)!);
     progress.update({ step: 'Load', done: loaded, total: manifest.totals.rows, unit: 'rows', state: 'done' });
-    await verifying;
+    await Promise.all(lanes);
     // an earlier restore may have died between dropping a table's indexes and building them
     await buildMissingIndexes(storage, [...specs.values()]);
     if (failures.length) {
