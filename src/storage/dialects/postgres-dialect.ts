@@ -42,6 +42,9 @@ export function pgConfig(t: ServerTarget, database = t.database): pg.PoolConfig 
     password: t.password,
     database,
     application_name: 'cuttle',
+    // Row text is UTF-8 on every engine: a database in another encoding still sends UTF-8 (COPY
+    // bytes are hashed as they come, so the server must not send them in its own encoding).
+    client_encoding: 'UTF8',
     connectionTimeoutMillis: 10_000,
     ssl: sslmode && sslmode !== 'disable' ? { rejectUnauthorized: sslmode === 'verify-full' } : undefined,
     types: {
