@@ -31,10 +31,9 @@ export interface LoadOptions {
  * The second pass of a restore: streams each table's chunks straight into the engine's bulk loader
  * (one table in memory at most one chunk at a time); a change of the file since the verify pass
  * shows in the target's digest (format 1 chunks are re-hashed as they are converted). A big table
- * loads without its indexes
- * (deferred-indexes.ts); in the background, while the next table loads, its indexes are built and
- * the table is re-hashed on the target: the target's own row text MUST match the manifest, or the
- * restore fails.
+ * loads without its indexes (deferred-indexes.ts); in the background, while the next table loads,
+ * its indexes are built and the table is re-hashed on the target: the target's own row text MUST
+ * match the manifest, or the restore fails.
  */
 export async function loadArchive(
   file: string,

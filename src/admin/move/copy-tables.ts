@@ -113,8 +113,8 @@ async function copyTable(ctx: CopyContext, table: TableSpec): Promise<void> {
     Object.assign(store.table(table.name), { state: 'copying', rows: undefined, sha256: undefined });
   });
   await clearTarget(ctx.target, table);
-  // a big table loads without its indexes and gets them after (deferred-indexes.ts); a resumed
-  // copy of a table killed in between drops and builds them the same way
+  // a big table loads without its indexes and gets them after (deferred-indexes.ts); if this run
+  // dies in between, the resumed one builds what is missing at the end of copyTables
   const deferred = (ctx.rowCounts.get(table.name) ?? 0) >= deferIndexesFromRows();
   if (deferred) await dropIndexes(ctx.target, table);
   const hasher = new RowTextHasher();
