@@ -97,7 +97,7 @@ function fieldWriter(type: LogicalType, label: string): FieldWriter {
       return (v) => {
         if (v === null || v === undefined) return NULL_FIELD;
         if (typeof v !== 'string') throw new CodecError(`${label}: expected text, got ${typeof v}`);
-        return SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : v;
+        return escapeText(v);
       };
     case 'int':
     case 'bigint':
