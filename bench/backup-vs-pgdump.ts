@@ -13,6 +13,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { cliArgs } from './cli-runner.js';
 import { generateDataset, scaled } from './dataset-generator.js';
+import { settle } from './settle.js';
 
 const args = process.argv.slice(2);
 const scale = Number(args[args.indexOf('--scale') + 1] ?? 1) || 1;
@@ -58,6 +59,11 @@ function timed(cmd: string, cmdArgs: string[]): Run {
 
 const CLI = cliArgs(args.includes('--compiled'));
 const cuttle = (a: string[]) => timed(process.execPath, [...CLI, ...a]);
+/** Every timed command starts with the cluster's writes flushed (settle.ts). */
+const settled = <T>(run: () => T): T => {
+  settle([PORT]);
+  return run();
+};
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ host: HOST, port: PORT, user: 'postgres', database: 'postgres' });
@@ -89,21 +95,25 @@ async function main() {
 
   const archive = path.join(work, 'cuttle.tar.gz');
   const dump = path.join(work, 'pg.dump');
-  const create = cuttle(['backup', 'create', '--instance', 'bench', '--output', archive, '--no-files']);
-  const pgDump = timed(path.join(PG_BIN, 'pg_dump'), ['-Fc', '-f', dump, dbs.source]);
+  const create = settled(() =>
+    cuttle(['backup', 'create', '--instance', 'bench', '--output', archive, '--no-files']),
+  );
+  const pgDump = settled(() => timed(path.join(PG_BIN, 'pg_dump'), ['-Fc', '-f', dump, dbs.source]));
 
   await admin((c) => c.query(`CREATE DATABASE ${dbs.pgr}`));
   const keyFile = path.join(home, 'master.key');
-  const restore = cuttle([
-    'backup',
-    'restore',
-    archive,
-    '--storage-connection-string',
-    cs(dbs.cuttle),
-    '--master-key-file',
-    keyFile,
-  ]);
-  const pgRestore = timed(path.join(PG_BIN, 'pg_restore'), ['-j2', '-d', dbs.pgr, dump]);
+  const restore = settled(() =>
+    cuttle([
+      'backup',
+      'restore',
+      archive,
+      '--storage-connection-string',
+      cs(dbs.cuttle),
+      '--master-key-file',
+      keyFile,
+    ]),
+  );
+  const pgRestore = settled(() => timed(path.join(PG_BIN, 'pg_restore'), ['-j2', '-d', dbs.pgr, dump]));
 
   const rows = [
     ['backup create', create, fs.existsSync(archive) ? fs.statSync(archive).size : 0],

@@ -18,6 +18,7 @@ import pg from 'pg';
 import { startSecondCluster } from '../test/move/move-fixtures.js';
 import { cliArgs } from './cli-runner.js';
 import { generateDataset, scaled } from './dataset-generator.js';
+import { settle } from './settle.js';
 
 const args = process.argv.slice(2);
 const scale = Number(args[args.indexOf('--scale') + 1] ?? 0.1) || 0.1;
@@ -109,6 +110,9 @@ async function main() {
     fs.copyFileSync(sqliteFile, sqliteCopy);
 
     const main5432 = (d: string) => `postgres://postgres@127.0.0.1:5432/${d}`;
+    // every timed command starts with both clusters' writes flushed (settle.ts)
+    const ports = [5432, pg2.port];
+    settle(ports);
     const m1 = cuttle(['database', 'move', '--instance', 'bench', '--to', main5432(db.sq), '--yes']);
 
     let pgl: Run | undefined;
@@ -121,9 +125,11 @@ async function main() {
           `WITH include drop, create tables, create indexes, reset sequences,\n` +
           `     workers = 2, concurrency = 1, prefetch rows = 10000, batch rows = 5000;\n`,
       );
+      settle(ports);
       pgl = timed('pgloader', ['--no-ssl-cert-verification', load]);
     }
 
+    settle(ports);
     const m2 = cuttle([
       'database',
       'move',
@@ -134,12 +140,14 @@ async function main() {
       '--yes',
     ]);
     await pgAdmin(pg2.port, `CREATE DATABASE ${db.pd}`);
+    settle(ports);
     const dump = timed('bash', [
       '-o',
       'pipefail',
       '-c',
       `${PG_BIN}/pg_dump -h 127.0.0.1 -p 5432 -U postgres ${db.sq} | ${PG_BIN}/psql -q -h 127.0.0.1 -p ${pg2.port} -U postgres -d ${db.pd} >/dev/null`,
     ]);
+    settle(ports);
     const m3 = cuttle([
       'database',
       'move',

@@ -1,16 +1,35 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { LineBuffer } from './bulk-load/line-buffer.js';
 import { type CanonicalValue, CodecError } from './codecs.js';
-import { ROWS_AS_ARRAYS, streamsCopyTo } from './dialects/dialect.js';
+import { isSqlite, ROWS_AS_ARRAYS, streamsCopyTo } from './dialects/dialect.js';
 import { lineReader, lineWriter, splitLines, wholeLines } from './row-text.js';
 import type { TableSpec } from './schema/column-types.js';
 import type { Database } from './schema/database-types.js';
 
+/**
+ * The order rows are read in:
+ *   key      primary-key order, the same on every engine: what content hashes in manifests mean
+ *   natural  the cheapest order the engine has, stable while the table does not change:
+ *            PostgreSQL's heap (a sequential scan: no index, no sort), SQLite's rowid, InnoDB's
+ *            clustered primary key. For a table that was filled by one bulk load into an empty
+ *            table it is the order the rows were loaded in (except on MySQL, where it is key
+ *            order), which is what lets a copy be verified without sorting either side
+ *            (`loadOrderIsNatural`).
+ */
+export type ReadOrder = 'key' | 'natural';
+
 export interface ReadOptions {
   /** Rows per query where the engine is paged (not PostgreSQL). */
   batchSize?: number;
-  /** Resume after this primary key (canonical values). */
+  /** Resume after this primary key (canonical values; key order only). */
   after?: CanonicalValue[];
+  /** Default: key. */
+  order?: ReadOrder;
+}
+
+/** Whether a table bulk-loaded into an empty table reads back, in natural order, in load order. */
+export function loadOrderIsNatural(engine: 'postgres' | 'mysql' | 'sqlite'): boolean {
+  return engine !== 'mysql';
 }
 
 /**
@@ -34,16 +53,26 @@ export async function* readTableText(
   table: TableSpec,
   opts: ReadOptions = {},
 ): AsyncGenerator<Buffer> {
+  const natural = opts.order === 'natural';
+  if (natural && opts.after) throw new Error(`${table.name}: a natural-order read cannot resume after a key`);
   if (streamsCopyTo(db)) {
-    yield* wholeLines(copyTable(db, table, opts.after), table.name);
+    yield* wholeLines(natural ? copyWholeTable(db, table) : copyTable(db, table, opts.after), table.name);
     return;
   }
   const batch = opts.batchSize ?? 2000;
   const write = lineWriter(table);
-  const pk = table.primaryKey;
-  const pkIndex = pk.map((k) => table.columns.findIndex((c) => c.name === k));
+  // SQLite's natural order is its rowid, paged like a key (selected last, after the columns the
+  // line is made of); InnoDB's is the primary key
+  const byRowid = natural && isSqlite(db);
+  const pk = byRowid ? ['rowid'] : table.primaryKey;
+  const pkIndex = byRowid
+    ? [table.columns.length]
+    : pk.map((k) => table.columns.findIndex((c) => c.name === k));
   let after: unknown[] | undefined = opts.after;
-  const cols = sql.join(table.columns.map((c) => sql.ref(c.name)));
+  const cols = sql.join([
+    ...table.columns.map((c) => sql.ref(c.name)),
+    ...(byRowid ? [sql.ref('rowid')] : []),
+  ]);
   const order = sql.join(pk.map((k) => sql`${sql.ref(k)} ASC`));
   const out = new LineBuffer();
   for (;;) {
@@ -101,6 +130,18 @@ function pgLiteral(v: unknown): string {
   }
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
   return `E'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/**
+ * The whole table in heap order: `COPY table TO STDOUT`, PostgreSQL's cheapest read (a sequential
+ * scan, no executor; bytea in hex and no synchronized scans: see pgConfig).
+ */
+async function* copyWholeTable(db: Kysely<Database>, table: TableSpec): AsyncGenerator<Buffer> {
+  const cols = table.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const text = `COPY ${quoteIdent(table.name)} (${cols}) TO STDOUT`;
+  for await (const result of db.getExecutor().stream(sql.raw(text).compile(db), 1)) {
+    yield* result.rows as unknown as Buffer[];
+  }
 }
 
 /**

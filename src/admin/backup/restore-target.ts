@@ -4,7 +4,7 @@ import { PreconditionError } from '../../lib/errors.js';
 import { migrateToVersion, type SchemaStatus, schemaStatus } from '../../storage/migrator.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import type { Storage } from '../../storage/storage.js';
-import { hashTable } from '../../storage/table-hash.js';
+import { hashTableMatching } from '../../storage/table-hash.js';
 import { RESTORE_MARKER, type RestoreMarker, readRestoreMarker } from './restore-marker.js';
 
 const MIGRATION_TABLES = ['cuttle_migrations', 'cuttle_migration_lock'];
@@ -73,10 +73,21 @@ export async function removeMarker(storage: Storage): Promise<void> {
   await storage.db.deleteFrom('instance_metadata').where('key', '=', RESTORE_MARKER).execute();
 }
 
-/** A table's content hash on the target, as hashTable computes it, without the restore marker row. */
-export async function hashRestoredTable(
+/**
+ * Checks a restored table against the archive's key-order digest, without the restore marker row.
+ * The table was loaded in key order into an empty table, so it is read back in natural order (no
+ * index, no sort) and only hashed in key order if that differs (hashTableMatching).
+ */
+export async function checkRestoredTable(
   storage: Storage,
   table: TableSpec,
-): Promise<{ rows: number; sha256: string }> {
-  return hashTable(storage.db, table, table.name === 'instance_metadata' ? { skipKey: RESTORE_MARKER } : {});
+  expected: { rows: number; sha256: string },
+): Promise<{ rows: number; sha256: string; matches: boolean }> {
+  return hashTableMatching(
+    storage.db,
+    table,
+    { ...expected, order: 'key' },
+    async () => expected,
+    table.name === 'instance_metadata' ? { skipKey: RESTORE_MARKER } : {},
+  );
 }

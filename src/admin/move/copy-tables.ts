@@ -11,7 +11,7 @@ import { RowTextHasher } from '../../storage/row-text.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import { TABLES } from '../../storage/schema/tables.js';
 import type { Storage } from '../../storage/storage.js';
-import { readTableText } from '../../storage/table-reader.js';
+import { loadOrderIsNatural, type ReadOrder, readTableText } from '../../storage/table-reader.js';
 import { corruptTable, faultPoint, killAfterRows } from './move-faults.js';
 import { type JournalStore, TARGET_MARKER_KEY } from './move-journal.js';
 import { pool } from './pool.js';
@@ -82,9 +82,11 @@ export async function copyTables(ctx: CopyContext): Promise<void> {
 async function stillCopied(ctx: CopyContext, table: TableSpec): Promise<boolean> {
   const entry = ctx.store.table(table.name);
   ctx.progress.update({ step: `re-check ${table.name}`, message: 'hashing source and target' });
+  // the source as it was streamed; the target in natural order, which is load order (a journal
+  // of 0.2.0 has no order: both sides in key order, as it copied)
   const [s, t] = await Promise.all([
-    hashSide(ctx.source, table),
-    hashSide(ctx.target, table, { isTarget: true }),
+    hashSide(ctx.source, table, { order: entry.order ?? 'key' }),
+    hashSide(ctx.target, table, { isTarget: true, order: entry.order ? 'natural' : 'key' }),
   ]);
   const same = s.sha256 === entry.sha256 && t.sha256 === entry.sha256 && s.rows === entry.rows;
   ctx.progress.update({
@@ -106,13 +108,26 @@ async function clearTarget(target: Storage, table: TableSpec): Promise<void> {
   }
 }
 
+/**
+ * The order a table is streamed in: the source's cheapest (natural) where the target reads a
+ * table it bulk-loaded back in load order, so that both sides are hashed without an index or a
+ * sort; key order for MySQL targets (InnoDB reads in key order whatever the load order was).
+ * instance_metadata keeps the target's marker row through the copy, so it is not loaded into an
+ * empty table: key order (it has a few rows).
+ */
+function streamOrder(ctx: CopyContext, table: TableSpec): ReadOrder {
+  return loadOrderIsNatural(ctx.target.engine) && table.name !== 'instance_metadata' ? 'natural' : 'key';
+}
+
 async function copyTable(ctx: CopyContext, table: TableSpec): Promise<void> {
   const { store, progress } = ctx;
   const started = Date.now();
+  const order = streamOrder(ctx, table);
   store.update(() => {
-    Object.assign(store.table(table.name), { state: 'copying', rows: undefined, sha256: undefined });
+    Object.assign(store.table(table.name), { state: 'copying', rows: undefined, sha256: undefined, order });
   });
-  await clearTarget(ctx.target, table);
+  // a natural-order copy into PostgreSQL empties the table in the load's transaction (replace)
+  if (order === 'key' || ctx.target.engine !== 'postgres') await clearTarget(ctx.target, table);
   // a big table loads without its indexes and gets them after (deferred-indexes.ts); if this run
   // dies in between, the resumed one builds what is missing at the end of copyTables
   const deferred = (ctx.rowCounts.get(table.name) ?? 0) >= deferIndexesFromRows();
@@ -124,7 +139,7 @@ async function copyTable(ctx: CopyContext, table: TableSpec): Promise<void> {
   // Row text leaves the source, is hashed in whole pieces and goes into the target's bulk path as
   // it is: PostgreSQL to PostgreSQL is COPY TO piped into COPY FROM, with SHA-256 on the way.
   async function* hashed(): AsyncGenerator<{ piece: Buffer; rows: number }> {
-    for await (const piece of readTableText(ctx.source.db, table)) {
+    for await (const piece of readTableText(ctx.source.db, table, { order })) {
       yield { piece, rows: hasher.add(piece) };
     }
   }
@@ -138,6 +153,7 @@ async function copyTable(ctx: CopyContext, table: TableSpec): Promise<void> {
   }
   let done = 0;
   const rows = await bulkLoadText(ctx.target, table, text(), {
+    replace: order === 'natural',
     onProgress: (n) => {
       done += n;
       if ((total ?? 0) >= QUIET_BELOW) progress.update({ step, done, total, unit: 'rows' });

@@ -10,6 +10,7 @@ import { nowIso } from '../../lib/clock.js';
 import { PreconditionError } from '../../lib/errors.js';
 import { deleteMeta, getMeta, setMeta } from '../../storage/repositories/metadata-repository.js';
 import type { Database } from '../../storage/schema/database-types.js';
+import type { ReadOrder } from '../../storage/table-reader.js';
 
 /**
  * The journal of one move: `<home>/moves/<moveId>.json`, rewritten atomically after every state
@@ -37,7 +38,14 @@ export interface TableJournal {
   state: TableState;
   rows?: number;
   bytes?: number;
+  /** Over the rows in the order they were streamed (`order`). */
   sha256?: string;
+  /**
+   * The order the source was read in (table-reader.ts): `natural` where the target reads a
+   * freshly loaded table back in load order, `key` otherwise. Absent in journals of Cuttle 0.2.0,
+   * which always read in key order.
+   */
+  order?: ReadOrder;
   seconds?: number;
   verified?: boolean;
 }

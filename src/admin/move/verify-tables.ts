@@ -5,8 +5,8 @@ import { lineWriter } from '../../storage/row-text.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import { TABLES } from '../../storage/schema/tables.js';
 import type { Storage } from '../../storage/storage.js';
-import { hashTable } from '../../storage/table-hash.js';
-import { readTable } from '../../storage/table-reader.js';
+import { hashTable, hashTableMatching } from '../../storage/table-hash.js';
+import { type ReadOrder, readTable } from '../../storage/table-reader.js';
 import { QUIET_BELOW } from './copy-tables.js';
 import { type JournalStore, TARGET_MARKER_KEY } from './move-journal.js';
 import { pool } from './pool.js';
@@ -24,14 +24,14 @@ function rowsOf(storage: Storage, table: TableSpec, isTarget: boolean) {
 export async function hashSide(
   storage: Storage,
   table: TableSpec,
-  opts: { isTarget?: boolean; onRows?: (n: number) => void } = {},
+  opts: { isTarget?: boolean; onRows?: (n: number) => void; order?: ReadOrder } = {},
 ): Promise<{ rows: number; sha256: string }> {
-  const skipMarker = opts.isTarget && table.name === 'instance_metadata';
-  const d = await hashTable(storage.db, table, {
-    onRows: opts.onRows,
-    skipKey: skipMarker ? TARGET_MARKER_KEY : undefined,
-  });
+  const d = await hashTable(storage.db, table, { ...markerSkip(table, opts.isTarget), ...opts });
   return { rows: d.rows, sha256: d.sha256 };
+}
+
+function markerSkip(table: TableSpec, isTarget?: boolean): { skipKey?: string } {
+  return isTarget && table.name === 'instance_metadata' ? { skipKey: TARGET_MARKER_KEY } : {};
 }
 
 export interface VerifyContext {
@@ -58,14 +58,23 @@ export async function verifyTable(ctx: Omit<VerifyContext, 'concurrency'>, table
   if (entry.verified) return;
   const step = `verify ${table.name}`;
   let done = 0;
-  const got = await hashSide(ctx.target, table, {
-    isTarget: true,
-    onRows: (n) => {
-      done += n;
-      if ((entry.rows ?? 0) >= QUIET_BELOW) progress.update({ step, done, total: entry.rows, unit: 'rows' });
+  // Natural order on the target first (load order: see copy-tables.ts); should that differ, both
+  // sides are hashed again in key order, and only a difference there is a difference in the data.
+  const got = await hashTableMatching(
+    ctx.target.db,
+    table,
+    { rows: entry.rows ?? 0, sha256: entry.sha256 ?? '', order: entry.order ?? 'key' },
+    () => hashSide(ctx.source, table, { order: 'key' }),
+    {
+      ...markerSkip(table, true),
+      onRows: (n) => {
+        done += n;
+        if ((entry.rows ?? 0) >= QUIET_BELOW)
+          progress.update({ step, done, total: entry.rows, unit: 'rows' });
+      },
     },
-  });
-  if (got.rows !== entry.rows || got.sha256 !== entry.sha256) {
+  );
+  if (!got.matches) {
     progress.update({ step, state: 'failed' });
     const diff = await firstDifference(ctx.source, ctx.target, table);
     throw new RuntimeFailure(

@@ -23,6 +23,14 @@ import { sqliteBulkLoad } from './sqlite-bulk-load.js';
 export interface BulkLoadOptions {
   /** Called after each piece reaches the engine, with its rows and bytes. */
   onProgress?: (rows: number, bytes: number) => void;
+  /**
+   * The table holds nothing that must stay (the caller would empty it anyway). PostgreSQL then
+   * empties it with TRUNCATE in the load's own transaction, which lets COPY skip the free space
+   * map and freeze the rows: the rows land in load order, so a natural-order read gives them back
+   * in that order (table-reader.ts), and they are all-visible, so that read checks no tuple's
+   * visibility. Other engines ignore it (their callers empty the table).
+   */
+  replace?: boolean;
 }
 
 export type TextSource = AsyncIterable<Buffer>;

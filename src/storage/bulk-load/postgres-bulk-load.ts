@@ -24,8 +24,14 @@ export async function postgresBulkLoad(
   let rows = 0;
   try {
     await client.query('BEGIN');
+    // TRUNCATE in the same transaction: COPY then appends page after page without consulting the
+    // free space map (which puts rows that fit into earlier pages, out of load order) and FREEZE
+    // is allowed (see BulkLoadOptions.replace)
+    if (opts.replace) await client.query(`TRUNCATE "${table.name}"`);
     const cols = table.columns.map((c) => `"${c.name}"`).join(', ');
-    const stream = client.query(copyFrom(`COPY "${table.name}" (${cols}) FROM STDIN`));
+    const stream = client.query(
+      copyFrom(`COPY "${table.name}" (${cols}) FROM STDIN${opts.replace ? ' (FREEZE)' : ''}`),
+    );
     async function* counted(): AsyncGenerator<Buffer> {
       for await (const piece of text) {
         const n = countLines(piece);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, SqliteAdapter } from 'kysely';
 import type { ConnectionTarget, Engine } from '../../config/connection-string.js';
 import type { LogicalType, TableSpec } from '../schema/column-types.js';
 import type { Database } from '../schema/database-types.js';
@@ -67,6 +67,11 @@ export function createTableSql(dialect: Dialect, table: TableSpec, quote: (s: st
  */
 export function streamsCopyTo(db: Kysely<Database>): boolean {
   return (db.getExecutor().adapter as { copyToStdout?: boolean }).copyToStdout === true;
+}
+
+/** Whether `db` is a SQLite database (its adapter is Kysely's SQLite adapter). */
+export function isSqlite(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof SqliteAdapter;
 }
 
 /**

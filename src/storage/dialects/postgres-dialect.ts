@@ -45,6 +45,10 @@ export function pgConfig(t: ServerTarget, database = t.database): pg.PoolConfig 
     // Row text is UTF-8 on every engine: a database in another encoding still sends UTF-8 (COPY
     // bytes are hashed as they come, so the server must not send them in its own encoding).
     client_encoding: 'UTF8',
+    // Natural-order reads (table-reader.ts) rely on both: a table-form COPY writes bytea in the
+    // hex form row text uses, and a sequential scan starts at the table's first page instead of
+    // joining another scan part-way (which would rotate the rows and change the hash).
+    options: '-c bytea_output=hex -c synchronize_seqscans=off',
     connectionTimeoutMillis: 10_000,
     ssl: sslmode && sslmode !== 'disable' ? { rejectUnauthorized: sslmode === 'verify-full' } : undefined,
     types: {
