@@ -5,16 +5,19 @@ import type { ColumnSpec } from '../../storage/schema/column-types.js';
  * gzip, so `tar tzvf FILE` lists it and `tar xzf` unpacks it without Cuttle. Entries, in order:
  *
  *   cuttle-backup.json            header: format, Cuttle and schema version (read first, so a
- *                                 restore refuses an archive from a newer schema before loading)
+ *                                 restore refuses an archive from a newer schema before loading),
+ *                                 contents and row counts
+ *   key-bundle.json               the master key sealed with the passphrase (only with one)
+ *   config.json                   the instance settings that travel (no paths of this machine,
+ *                                 no secret: the sealed database password is left out)
  *   tables/<name>/<000001>.tsv    row text (row-text.ts), in primary-key order, cut at line
  *                                 boundaries into chunks of about CHUNK_BYTES so that neither the
  *                                 writer nor the reader holds more than one chunk; the table's
  *                                 SHA-256 in the manifest is over the concatenated chunk bytes,
  *                                 which are exactly the lines `hashTable` digests on any engine
+ *                                 (instance_metadata first, with the master-key canary, then
+ *                                 the largest tables first)
  *   files/<folder>/<relpath>      artifacts and packages, byte for byte
- *   key-bundle.json               the master key sealed with the passphrase (only with one)
- *   config.json                   the instance settings that travel (no paths of this machine,
- *                                 no secret: the sealed database password is left out)
  *   manifest.json                 everything above with counts, sizes and SHA-256s
  *   archive.sha256                SHA-256 of every tar byte before this entry except the content
  *                                 of `.tsv` table chunks (the manifest's table digests, which it
@@ -23,6 +26,9 @@ import type { ColumnSpec } from '../../storage/schema/column-types.js';
  *
  * gzip adds its own CRC-32, so a flipped byte in the compressed file is caught by the inflater
  * and one inside an entry's content by the entry's hash.
+ *
+ * Archives of Cuttle 0.2.0 have key-bundle.json and config.json after the files and no `keyFirst`
+ * in the header; readers take the entries in any order.
  *
  * Format 1 (Cuttle 0.1.0) differs only in its table chunks: `<000001>.ndjson`, one JSON array of
  * canonical values per line (archive-format-1.ts). Archives of both formats verify and restore.
@@ -73,6 +79,16 @@ export interface ArchiveHeader {
   schemaVersion: number;
   created: string;
   instanceId: string | null;
+  /**
+   * From Cuttle 0.3.0: key-bundle.json and config.json follow the header, and instance_metadata
+   * (which holds the master-key canary) is the first table. A restore can then prove the key and
+   * plan the load from the first few kilobytes, and load in the same pass that verifies
+   * (backup-restore.ts). Archives without it keep those entries at the end.
+   */
+  keyFirst?: boolean;
+  contents?: { database: boolean; files: boolean; keyBundle: boolean };
+  /** Row counts of the tables as the snapshot had them, for planning the load (keyFirst archives). */
+  rowCounts?: Record<string, number>;
 }
 
 export interface TableEntry {

@@ -83,8 +83,16 @@ export async function writeBackup(input: BackupInput): Promise<BackupResult> {
       schemaVersion: status.version,
       created,
       instanceId,
+      keyFirst: true,
+      contents: { database: withDatabase, files: withFiles, keyBundle: !!input.passphrase },
     };
-    await writer.addEntry(ENTRY.header, json(header));
+    // the header, key bundle and config come first (ArchiveHeader.keyFirst); with the database,
+    // once the snapshot has counted the rows the header carries
+    const entries: BlobEntry[] = [];
+    const writeHead = async (rowCounts?: Record<string, number>) => {
+      await writer.addEntry(ENTRY.header, json(rowCounts ? { ...header, rowCounts } : header));
+      entries.push(...(await writeKeyAndConfig(input, writer)));
+    };
 
     const tables: TableEntry[] = [];
     const artifactPaths = new Set<string>();
@@ -92,9 +100,11 @@ export async function writeBackup(input: BackupInput): Promise<BackupResult> {
       await withSnapshot(input.storage, async (db) => {
         const marker = await readRestoreMarker(db);
         if (marker) throw incompleteRestoreError(marker, input.storage.description);
-        tables.push(...(await writeTables(db, writer, progress, artifactPaths)));
+        const counts = await countRows(db);
+        await writeHead(Object.fromEntries(counts));
+        tables.push(...(await writeTables(db, writer, progress, artifactPaths, counts)));
       });
-    }
+    } else await writeHead();
 
     const files: FileEntry[] = [];
     if (withFiles) files.push(...(await writeFiles(input.config!, writer, progress)));
@@ -102,25 +112,6 @@ export async function writeBackup(input: BackupInput): Promise<BackupResult> {
     const missingArtifacts = withFiles ? [...artifactPaths].filter((p) => !present.has(p)).sort() : [];
     for (const p of missingArtifacts.slice(0, 20))
       progress.note(`Warning: artifact file missing from the home: ${p}`);
-
-    const entries: BlobEntry[] = [];
-    if (input.passphrase && input.key) {
-      const bundle = json(await sealKeyBundle(input.key, input.passphrase));
-      await writer.addEntry(ENTRY.keyBundle, bundle);
-      entries.push({ name: ENTRY.keyBundle, size: bundle.length, sha256: sha256(bundle) });
-    }
-    if (input.config) {
-      const portable: PortableConfig = {
-        instanceName: input.config.instanceName,
-        listen: input.config.listen,
-        taskCap: input.config.taskCap,
-        paths: input.config.paths,
-        storageEngine: input.storage.engine,
-      };
-      const body = json(portable);
-      await writer.addEntry(ENTRY.config, body);
-      entries.push({ name: ENTRY.config, size: body.length, sha256: sha256(body) });
-    }
 
     const manifest: Manifest = {
       ...header,
@@ -159,22 +150,52 @@ export async function writeBackup(input: BackupInput): Promise<BackupResult> {
   }
 }
 
+async function writeKeyAndConfig(input: BackupInput, writer: ArchiveWriter): Promise<BlobEntry[]> {
+  const entries: BlobEntry[] = [];
+  if (input.passphrase && input.key) {
+    const bundle = json(await sealKeyBundle(input.key, input.passphrase));
+    await writer.addEntry(ENTRY.keyBundle, bundle);
+    entries.push({ name: ENTRY.keyBundle, size: bundle.length, sha256: sha256(bundle) });
+  }
+  if (input.config) {
+    const portable: PortableConfig = {
+      instanceName: input.config.instanceName,
+      listen: input.config.listen,
+      taskCap: input.config.taskCap,
+      paths: input.config.paths,
+      storageEngine: input.storage.engine,
+    };
+    const body = json(portable);
+    await writer.addEntry(ENTRY.config, body);
+    entries.push({ name: ENTRY.config, size: body.length, sha256: sha256(body) });
+  }
+  return entries;
+}
+
+async function countRows(db: Kysely<Database>): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const t of TABLES) {
+    const r = await sql<{ n: number | string }>`SELECT count(*) AS n FROM ${sql.table(t.name)}`.execute(db);
+    counts.set(t.name, Number(r.rows[0]!.n));
+  }
+  return counts;
+}
+
 async function writeTables(
   db: Kysely<Database>,
   writer: ArchiveWriter,
   progress: ProgressReporter,
   artifactPaths: Set<string>,
+  counts: Map<string, number>,
 ): Promise<TableEntry[]> {
-  let total = 0;
-  const counts = new Map<string, number>();
-  for (const t of TABLES) {
-    const r = await sql<{ n: number | string }>`SELECT count(*) AS n FROM ${sql.table(t.name)}`.execute(db);
-    counts.set(t.name, Number(r.rows[0]!.n));
-    total += Number(r.rows[0]!.n);
-  }
-  // Largest tables first: a restore loads in archive order and builds and checks each table while
-  // the next one loads, so small tables last leave almost nothing to wait for at the end.
-  const order = [...TABLES].sort((a, b) => counts.get(b.name)! - counts.get(a.name)!);
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  // instance_metadata first: it holds the master-key canary, which a restore checks before it
+  // loads anything (ArchiveHeader.keyFirst). Then the largest tables: a restore loads in archive
+  // order and builds and checks each table while the next one loads, so small tables last leave
+  // almost nothing to wait for at the end.
+  const rank = (t: TableSpec) =>
+    t.name === 'instance_metadata' ? Number.POSITIVE_INFINITY : counts.get(t.name)!;
+  const order = [...TABLES].sort((a, b) => rank(b) - rank(a));
   const out: TableEntry[] = [];
   let done = 0;
   for (const table of order) {

@@ -34,7 +34,12 @@ export function hasKeyInput(k: KeyInput): boolean {
  * The archive's master key, from its key bundle (passphrase) or supplied directly, proved against
  * the canary inside the archive, before anything is written anywhere.
  */
-export async function archiveKey(contents: ArchiveContents, k: KeyInput): Promise<MasterKey> {
+/** What proves a key against an archive: its key bundle and canary (a verified archive, or a head). */
+export type KeyEvidence = Pick<ArchiveContents, 'file' | 'keyBundle' | 'metadata'> & {
+  manifest: { contents: { database: boolean } };
+};
+
+export async function archiveKey(contents: KeyEvidence, k: KeyInput): Promise<MasterKey> {
   if (k.passphrase && k.masterKeyFile) {
     throw new UsageError('Give either --passphrase-file or --master-key-file, not both.');
   }
@@ -66,7 +71,7 @@ export async function archiveKey(contents: ArchiveContents, k: KeyInput): Promis
   return key;
 }
 
-export function requireArchiveCanary(contents: ArchiveContents, key: MasterKey): void {
+export function requireArchiveCanary(contents: KeyEvidence, key: MasterKey): void {
   if (!contents.manifest.contents.database) return;
   const r = checkCanaryValue(contents.metadata.get(META.canary), key);
   if (r.ok) return;

@@ -9,8 +9,9 @@ import { TABLES } from '../../storage/schema/tables.js';
 import { openStorage, type Storage } from '../../storage/storage.js';
 import { requireCanary } from '../master-key-canary.js';
 import type { Manifest } from './archive-format.js';
+import { type ArchiveHead, readArchiveHead } from './archive-head.js';
 import { archiveKey, type KeyInput } from './backup-key.js';
-import { type ArchiveContents, readAndVerify } from './backup-verify.js';
+import { ArchiveChecker, type ArchiveContents, readAndVerify } from './backup-verify.js';
 import { applyInstance, fileDestinations, planInstance } from './restore-instance.js';
 import { loadArchive } from './restore-load.js';
 import { incompleteRestoreError } from './restore-marker.js';
@@ -62,6 +63,14 @@ export async function restoreBackup(input: RestoreInput): Promise<RestoreResult>
   const started = Date.now();
   const progress = input.progress ?? silentProgress;
   const withDatabase = input.database ?? true;
+
+  if (withDatabase && input.target.engine !== 'sqlite') {
+    const head = await readArchiveHead(input.archive);
+    if (head) {
+      const done = await restoreInOnePass(input, head, progress, started);
+      if (done) return done;
+    }
+  }
 
   const contents = await readAndVerify(input.archive, progress);
   if (contents.problems.length) {
@@ -119,6 +128,75 @@ export async function restoreBackup(input: RestoreInput): Promise<RestoreResult>
       files: destinations ? manifest.files.length : 0,
       schema: { archive: manifest.schemaVersion, now: (await schemaStatus(storage)).version },
       restorePoint,
+      instance: plan.kind === 'none' ? undefined : { name: plan.name, configFile: plan.configFile },
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    await storage.close();
+  }
+}
+
+/**
+ * A restore of a keyFirst archive (ArchiveHeader.keyFirst) into an empty PostgreSQL or MySQL
+ * database reads the archive once instead of twice: the key is proved from the archive's first
+ * entries before anything is written, then every entry is checked as it is loaded, and anything
+ * that does not match the manifest at the end (or a damaged archive on the way) empties the target
+ * again, so it ends as it began. A target that is not empty (which `--overwrite` would replace
+ * after taking a restore point), an older schema and SQLite (whose free-space check needs the
+ * manifest's sizes) take the two-pass path, which verifies the whole archive before touching the
+ * target. Returns undefined when the target is not empty.
+ */
+async function restoreInOnePass(
+  input: RestoreInput,
+  head: ArchiveHead,
+  progress: ProgressReporter,
+  started: number,
+): Promise<RestoreResult | undefined> {
+  const { header } = head;
+  if (header.schemaVersion !== LATEST_SCHEMA_VERSION || !header.contents?.database || !header.rowCounts) {
+    return undefined;
+  }
+  const key = await archiveKey(head, input.key);
+  const plan = planInstance({ instance: input.instance, home: input.home, overwrite: input.overwrite });
+  const destinations = header.contents.files ? fileDestinations(plan, head.config) : undefined;
+  const names = TABLES.map((t) => t.name);
+  const storage = await openStorage(input.target, { create: true });
+  try {
+    await requireTargetPrivileges(storage);
+    const state = await inspectTarget(storage, names);
+    if (!state.empty) return undefined;
+    await prepareSchema(storage, LATEST_SCHEMA_VERSION, TABLES, {
+      archive: input.archive,
+      started: new Date().toISOString(),
+      pid: process.pid,
+    });
+    let contents: ArchiveContents;
+    try {
+      contents = (await loadArchive(
+        input.archive,
+        storage,
+        new Map(TABLES.map((t) => [t.name, t])),
+        undefined,
+        { database: true, fileDestinations: destinations, progress },
+        { checker: new ArchiveChecker(input.archive), rowCounts: header.rowCounts },
+      ))!;
+      tableSpecsFor(contents.manifest);
+      applyInstance(plan, input.target, key, contents.config);
+      await removeMarker(storage);
+    } catch (err) {
+      await undo(storage, err, undefined, true, names, progress);
+      throw err;
+    }
+    const manifest = contents.manifest;
+    return {
+      archive: input.archive,
+      storage: describeTarget(input.target),
+      engine: storage.dialect.label,
+      tables: manifest.tables.length,
+      rows: manifest.totals.rows,
+      files: destinations ? manifest.files.length : 0,
+      schema: { archive: manifest.schemaVersion, now: (await schemaStatus(storage)).version },
+      restorePoint: 'not-needed',
       instance: plan.kind === 'none' ? undefined : { name: plan.name, configFile: plan.configFile },
       durationMs: Date.now() - started,
     };

@@ -55,127 +55,180 @@ export async function readAndVerify(
   progress: ProgressReporter = silentProgress,
 ): Promise<ArchiveContents> {
   const reader = new ArchiveReader(file);
-  const tables = new Map<string, Seen>();
-  const files = new Map<string, { size: number; sha256: string }>();
-  const blobs = new Map<string, { size: number; sha256: string; body: Buffer }>();
-  const metadata = new Map<string, string>();
-  let header: ArchiveHeader | undefined;
-  let manifest: Manifest | undefined;
-  let checksum: { stored: string; computed: string } | undefined;
-  const problems: string[] = [];
-  const damaged = (what: string) =>
-    new ArchiveDamagedError(`The backup archive ${file} is damaged: ${what}.`, {
-      hints: ['Use another copy of the backup; this one cannot be restored.'],
-    });
+  const checker = new ArchiveChecker(file, progress);
   try {
-    let first = true;
-    let rowsRead = 0;
     for (let entry = await reader.next(); entry; entry = await reader.next()) {
-      if (first && entry.name !== ENTRY.header) {
-        throw damaged(`it does not start with ${ENTRY.header} (is it a Cuttle backup archive?)`);
-      }
-      first = false;
-      if (checksum) throw damaged(`an entry (${entry.name}) follows ${ENTRY.checksum}`);
-      const table = tableOfEntry(entry.name);
-      if (table) {
-        const body = await reader.readBody();
-        let seen = tables.get(table);
-        if (!seen) {
-          seen = { rows: 0, bytes: 0, chunks: 0, hash: createHash('sha256') };
-          tables.set(table, seen);
-        }
-        seen.hash.update(body);
-        seen.bytes += body.length;
-        seen.chunks++;
-        let n = 0;
-        for (let i = body.indexOf(10); i >= 0; i = body.indexOf(10, i + 1)) n++;
-        seen.rows += n;
-        rowsRead += n;
-        if (table === 'instance_metadata') collectMetadata(entry.name, body, metadata);
-        progress.update({ step: 'Verify', done: rowsRead, unit: 'rows', message: `(${table})` });
-        continue;
-      }
-      if (fileOfEntry(entry.name)) {
+      checker.entry(entry.name);
+      if (tableOfEntry(entry.name)) {
+        checker.tableChunk(entry.name, await reader.readBody());
+      } else if (fileOfEntry(entry.name)) {
         const h = createHash('sha256');
         for await (const piece of reader.bodyChunks()) h.update(piece);
-        files.set(entry.name, { size: entry.size, sha256: h.digest('hex') });
-        continue;
-      }
-      if (entry.name === ENTRY.checksum) {
+        checker.fileEntry(entry.name, entry.size, h.digest('hex'));
+      } else if (entry.name === ENTRY.checksum) {
         const computed = reader.hashBeforeEntry;
-        checksum = { stored: (await reader.readBody()).toString('utf8').trim(), computed };
-        continue;
-      }
-      const body = await reader.readBody();
-      if (entry.name === ENTRY.header) header = parseJson(body, entry.name, damaged);
-      else if (entry.name === ENTRY.manifest) manifest = parseJson(body, entry.name, damaged);
-      else if (entry.name === ENTRY.keyBundle || entry.name === ENTRY.config) {
-        blobs.set(entry.name, { size: body.length, sha256: sha256(body), body });
-      } else problems.push(`unexpected entry ${entry.name}`);
+        checker.checksum((await reader.readBody()).toString('utf8').trim(), computed);
+      } else checker.other(entry.name, await reader.readBody());
     }
     await reader.finish();
   } finally {
     reader.close();
   }
-  if (!header) throw damaged(`${ENTRY.header} is missing`);
-  if (!manifest) throw damaged(`${ENTRY.manifest} is missing (truncated?)`);
-  if (!checksum) throw damaged(`${ENTRY.checksum} is missing (truncated?)`);
-  if (!READABLE_FORMATS.includes(header.format) || manifest.format !== header.format) {
-    throw damaged(
-      `its format is "${String(manifest.format)}", this Cuttle reads ${READABLE_FORMATS.join(' and ')}`,
-    );
+  return checker.result(reader.compressedBytesRead);
+}
+
+export function archiveDamaged(file: string, what: string): ArchiveDamagedError {
+  return new ArchiveDamagedError(`The backup archive ${file} is damaged: ${what}.`, {
+    hints: ['Use another copy of the backup; this one cannot be restored.'],
+  });
+}
+
+/**
+ * What `readAndVerify` checks, fed one entry at a time by whoever reads the archive: the verify
+ * pass, or a single-pass restore (restore-load.ts) that loads the same bytes as it checks them.
+ */
+export class ArchiveChecker {
+  private readonly tables = new Map<string, Seen>();
+  private readonly files = new Map<string, { size: number; sha256: string }>();
+  private readonly blobs = new Map<string, { size: number; sha256: string; body: Buffer }>();
+  readonly metadata = new Map<string, string>();
+  private header: ArchiveHeader | undefined;
+  private manifest: Manifest | undefined;
+  private sum: { stored: string; computed: string } | undefined;
+  private readonly problems: string[] = [];
+  private first = true;
+  private rowsRead = 0;
+
+  constructor(
+    readonly file: string,
+    private readonly progress: ProgressReporter = silentProgress,
+  ) {}
+
+  private damaged(what: string): ArchiveDamagedError {
+    return archiveDamaged(this.file, what);
   }
 
-  const checks: CheckLine[] = [];
-  const check = (entry: string, expected: string, found: string) => {
-    const ok = expected === found;
-    checks.push({ entry, expected, found, ok });
-    if (!ok) problems.push(`${entry}: expected ${expected}, found ${found}`);
-  };
-  for (const t of manifest.tables) {
-    const seen = tables.get(t.name);
-    tables.delete(t.name);
-    const digest = seen ? seen.hash.digest('hex') : sha256(Buffer.alloc(0));
-    check(`table ${t.name} rows`, String(t.rows), String(seen?.rows ?? 0));
-    check(`table ${t.name} sha256`, t.sha256, digest);
-  }
-  for (const name of tables.keys()) problems.push(`table ${name} is in the archive but not in the manifest`);
-  for (const f of manifest.files) {
-    const name = `files/${f.folder}/${f.path}`;
-    const seen = files.get(name);
-    files.delete(name);
-    if (!seen) {
-      problems.push(`file ${f.folder}/${f.path} is listed in the manifest but missing from the archive`);
-      continue;
+  /** Every entry's name, in archive order, before its content. */
+  entry(name: string): void {
+    if (this.first && name !== ENTRY.header) {
+      throw this.damaged(`it does not start with ${ENTRY.header} (is it a Cuttle backup archive?)`);
     }
-    check(`file ${f.folder}/${f.path}`, `${f.size} bytes ${f.sha256}`, `${seen.size} bytes ${seen.sha256}`);
+    this.first = false;
+    if (this.sum) throw this.damaged(`an entry (${name}) follows ${ENTRY.checksum}`);
   }
-  for (const name of files.keys()) problems.push(`${name} is in the archive but not in the manifest`);
-  for (const b of manifest.entries) {
-    const seen = blobs.get(b.name);
-    check(b.name, `${b.size} bytes ${b.sha256}`, seen ? `${seen.size} bytes ${seen.sha256}` : 'missing');
-  }
-  if (header.schemaVersion !== manifest.schemaVersion) {
-    problems.push(
-      `${ENTRY.header} says schema ${header.schemaVersion}, ${ENTRY.manifest} ${manifest.schemaVersion}`,
-    );
-  }
-  check('archive checksum', checksum.stored, checksum.computed);
-  progress.update({ step: 'Verify', done: manifest.totals.rows, unit: 'rows', state: 'done' });
 
-  const bundle = blobs.get(ENTRY.keyBundle);
-  const config = blobs.get(ENTRY.config);
-  return {
-    file,
-    header,
-    manifest,
-    keyBundle: bundle ? JSON.parse(bundle.body.toString('utf8')) : undefined,
-    config: config ? JSON.parse(config.body.toString('utf8')) : undefined,
-    metadata,
-    checks,
-    problems,
-    compressedBytes: reader.compressedBytesRead,
-  };
+  /** A table chunk's bytes; returns how many rows they hold. */
+  tableChunk(entryName: string, body: Buffer): number {
+    const table = tableOfEntry(entryName)!;
+    let seen = this.tables.get(table);
+    if (!seen) {
+      seen = { rows: 0, bytes: 0, chunks: 0, hash: createHash('sha256') };
+      this.tables.set(table, seen);
+    }
+    seen.hash.update(body);
+    seen.bytes += body.length;
+    seen.chunks++;
+    let n = 0;
+    for (let i = body.indexOf(10); i >= 0; i = body.indexOf(10, i + 1)) n++;
+    seen.rows += n;
+    this.rowsRead += n;
+    if (table === 'instance_metadata') collectMetadata(entryName, body, this.metadata);
+    this.progress.update({ step: 'Verify', done: this.rowsRead, unit: 'rows', message: `(${table})` });
+    return n;
+  }
+
+  /** The rows and SHA-256 of a table's chunks so far (a single-pass restore checks the target against them). */
+  tableDigest(table: string): { rows: number; sha256: string } {
+    const seen = this.tables.get(table);
+    return seen
+      ? { rows: seen.rows, sha256: seen.hash.copy().digest('hex') }
+      : { rows: 0, sha256: sha256(Buffer.alloc(0)) };
+  }
+
+  fileEntry(entryName: string, size: number, digest: string): void {
+    this.files.set(entryName, { size, sha256: digest });
+  }
+
+  checksum(stored: string, computed: string): void {
+    this.sum = { stored, computed };
+  }
+
+  /** The header, manifest, key bundle and config entries (anything else is a problem). */
+  other(name: string, body: Buffer): void {
+    if (name === ENTRY.header) this.header = parseJson(body, name, (w) => this.damaged(w));
+    else if (name === ENTRY.manifest) this.manifest = parseJson(body, name, (w) => this.damaged(w));
+    else if (name === ENTRY.keyBundle || name === ENTRY.config) {
+      this.blobs.set(name, { size: body.length, sha256: sha256(body), body });
+    } else this.problems.push(`unexpected entry ${name}`);
+  }
+
+  /** Compares what was read with the manifest, after the last entry. */
+  result(compressedBytes: number): ArchiveContents {
+    const { header, manifest, problems } = this;
+    const checksum = this.sum;
+    if (!header) throw this.damaged(`${ENTRY.header} is missing`);
+    if (!manifest) throw this.damaged(`${ENTRY.manifest} is missing (truncated?)`);
+    if (!checksum) throw this.damaged(`${ENTRY.checksum} is missing (truncated?)`);
+    if (!READABLE_FORMATS.includes(header.format) || manifest.format !== header.format) {
+      throw this.damaged(
+        `its format is "${String(manifest.format)}", this Cuttle reads ${READABLE_FORMATS.join(' and ')}`,
+      );
+    }
+
+    const checks: CheckLine[] = [];
+    const check = (entry: string, expected: string, found: string) => {
+      const ok = expected === found;
+      checks.push({ entry, expected, found, ok });
+      if (!ok) problems.push(`${entry}: expected ${expected}, found ${found}`);
+    };
+    const tables = new Map(this.tables);
+    for (const t of manifest.tables) {
+      const seen = tables.get(t.name);
+      tables.delete(t.name);
+      const digest = seen ? seen.hash.digest('hex') : sha256(Buffer.alloc(0));
+      check(`table ${t.name} rows`, String(t.rows), String(seen?.rows ?? 0));
+      check(`table ${t.name} sha256`, t.sha256, digest);
+    }
+    for (const name of tables.keys())
+      problems.push(`table ${name} is in the archive but not in the manifest`);
+    const files = new Map(this.files);
+    for (const f of manifest.files) {
+      const name = `files/${f.folder}/${f.path}`;
+      const seen = files.get(name);
+      files.delete(name);
+      if (!seen) {
+        problems.push(`file ${f.folder}/${f.path} is listed in the manifest but missing from the archive`);
+        continue;
+      }
+      check(`file ${f.folder}/${f.path}`, `${f.size} bytes ${f.sha256}`, `${seen.size} bytes ${seen.sha256}`);
+    }
+    for (const name of files.keys()) problems.push(`${name} is in the archive but not in the manifest`);
+    for (const b of manifest.entries) {
+      const seen = this.blobs.get(b.name);
+      check(b.name, `${b.size} bytes ${b.sha256}`, seen ? `${seen.size} bytes ${seen.sha256}` : 'missing');
+    }
+    if (header.schemaVersion !== manifest.schemaVersion) {
+      problems.push(
+        `${ENTRY.header} says schema ${header.schemaVersion}, ${ENTRY.manifest} ${manifest.schemaVersion}`,
+      );
+    }
+    check('archive checksum', checksum.stored, checksum.computed);
+    this.progress.update({ step: 'Verify', done: manifest.totals.rows, unit: 'rows', state: 'done' });
+
+    const bundle = this.blobs.get(ENTRY.keyBundle);
+    const config = this.blobs.get(ENTRY.config);
+    return {
+      file: this.file,
+      header,
+      manifest,
+      keyBundle: bundle ? JSON.parse(bundle.body.toString('utf8')) : undefined,
+      config: config ? JSON.parse(config.body.toString('utf8')) : undefined,
+      metadata: this.metadata,
+      checks,
+      problems,
+      compressedBytes,
+    };
+  }
 }
 
 /** instance_metadata's key and value columns (the first two), from a chunk of either format. */
