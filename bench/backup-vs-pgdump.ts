@@ -93,7 +93,7 @@ async function main() {
     `Generated in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(counts)}; PostgreSQL size ${mb(dbSize ?? 0)}`,
   );
 
-  const archive = path.join(work, 'cuttle.tar.gz');
+  const archive = path.join(work, 'cuttle.tar.zst');
   const dump = path.join(work, 'pg.dump');
   const create = settled(() =>
     cuttle(['backup', 'create', '--instance', 'bench', '--output', archive, '--no-files']),

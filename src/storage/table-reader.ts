@@ -1,7 +1,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { LineBuffer } from './bulk-load/line-buffer.js';
 import { type CanonicalValue, CodecError } from './codecs.js';
-import { isSqlite, ROWS_AS_ARRAYS, streamsCopyTo } from './dialects/dialect.js';
+import { INTEGERS_AS_NUMBERS, isSqlite, ROWS_AS_ARRAYS, streamsCopyTo } from './dialects/dialect.js';
 import { lineReader, lineWriter, splitLines, wholeLines } from './row-text.js';
 import type { TableSpec } from './schema/column-types.js';
 import type { Database } from './schema/database-types.js';
@@ -74,12 +74,15 @@ export async function* readTableText(
     ...(byRowid ? [sql.ref('rowid')] : []),
   ]);
   const order = sql.join(pk.map((k) => sql`${sql.ref(k)} ASC`));
+  const hints = table.columns.some((c) => c.type === 'int64')
+    ? ROWS_AS_ARRAYS
+    : `${ROWS_AS_ARRAYS} ${INTEGERS_AS_NUMBERS}`;
   const out = new LineBuffer();
   for (;;) {
     const where = after ? sql`WHERE ${keyAfter(pk, after)}` : sql``;
     const r = await sql<
       Record<string, unknown> | unknown[]
-    >`${sql.raw(ROWS_AS_ARRAYS)} SELECT ${cols} FROM ${sql.table(table.name)} ${where} ORDER BY ${order} LIMIT ${sql.lit(batch)}`.execute(
+    >`${sql.raw(hints)} SELECT ${cols} FROM ${sql.table(table.name)} ${where} ORDER BY ${order} LIMIT ${sql.lit(batch)}`.execute(
       db,
     );
     for (const row of r.rows) {
@@ -91,6 +94,10 @@ export async function* readTableText(
     after = Array.isArray(last)
       ? pkIndex.map((i) => last[i])
       : pk.map((k) => (last as Record<string, unknown>)[k]);
+    // a rowid read as a number must be exact, or the next page would start at the wrong row
+    if (byRowid && !Number.isSafeInteger(after[0])) {
+      throw new CodecError(`${table.name}: rowid ${String(after[0])} is beyond 2^53; read it in key order`);
+    }
   }
   const rest = out.take();
   if (rest) yield rest;

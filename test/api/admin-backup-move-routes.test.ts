@@ -135,7 +135,7 @@ describe('administrator REST endpoints: backups and database move', () => {
     const task = await taskDone(r.body.Id);
     assert.equal(task.State, 'Success', task.ErrorMessage);
     const raw = await call(fx, 'GET', `/api/tasks/${r.body.Id}/raw`);
-    assert.match(raw.text, /Backup written: .*cuttle-adminroutes-.*\.tar\.gz/);
+    assert.match(raw.text, /Backup written: .*cuttle-adminroutes-.*\.tar\.(gz|zst)/);
 
     const list = await call(fx, 'GET', '/api/admin/backups');
     assert.equal(list.status, 200);

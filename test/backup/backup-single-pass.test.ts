@@ -66,7 +66,7 @@ describe('backup restore in one pass', { skip: !engine }, () => {
     const storage = await openInstanceStorage(source.inst);
     try {
       sourceDigests = await hashAllTables(storage.db);
-      good = path.join(work, 'good.tar.gz');
+      good = path.join(work, 'good.tar.zst');
       await writeBackup({
         storage,
         instanceName: source.name,
@@ -133,7 +133,7 @@ describe('backup restore in one pass', { skip: !engine }, () => {
   });
 
   it('a changed file entry: refused at the end, the target empty again, no file left', async () => {
-    const bad = path.join(work, 'changed-file.tar.gz');
+    const bad = path.join(work, 'changed-file.tar.zst');
     let changed = '';
     await repack(good, bad, (name, body) => {
       if (changed || !name.startsWith('files/artifacts/') || body.length === 0) return body;
@@ -161,7 +161,7 @@ describe('backup restore in one pass', { skip: !engine }, () => {
   });
 
   it('an archive of Cuttle 0.2.0 (no keyFirst) is verified whole first', async () => {
-    const old = path.join(work, 'old-layout.tar.gz');
+    const old = path.join(work, 'old-layout.tar.zst');
     await repack(good, old, (name, body) => {
       if (name !== 'cuttle-backup.json') return body;
       const h = JSON.parse(body.toString('utf8'));

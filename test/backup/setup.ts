@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -53,9 +54,13 @@ export async function sourceInstance(
   }
 }
 
-/** The tar bytes of an archive, decompressed (to look for secrets in clear). */
+/** The tar bytes of an archive, decompressed (to look for secrets in clear); gzip or zstd. */
 export function archiveText(file: string): string {
-  return gunzipSync(fs.readFileSync(file)).toString('latin1');
+  const bytes = fs.readFileSync(file);
+  if (bytes[0] === 0x1f) return gunzipSync(bytes).toString('latin1');
+  const r = spawnSync('zstd', ['-d', '-q', '-c'], { input: bytes, maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`zstd -d failed: ${r.stderr}`);
+  return r.stdout.toString('latin1');
 }
 
 /** Rewrites an archive entry by entry (a fresh archive.sha256 is written): to forge damaged archives. */

@@ -117,6 +117,37 @@ describe('natural-order reads of a bulk-loaded table', () => {
     });
   }
 
+  it('sqlite: an integer beyond 2^53 in an int column fails the read instead of being rounded', async () => {
+    const t = testDatabase('sqlite', 'nobig');
+    dbs.push(t);
+    const storage = await openStorage(t.target, { create: true });
+    const spec: TableSpec = {
+      name: 'big_probe',
+      columns: [
+        { name: 'id', type: 'id' },
+        { name: 'n', type: 'bigint' },
+      ],
+      primaryKey: ['id'],
+    };
+    try {
+      await sql.raw(createTableSql(storage.dialect, spec, (s) => `"${s}"`)).execute(storage.db);
+      await sql
+        .raw(`INSERT INTO big_probe VALUES ('a', 9007199254740991), ('b', 9007199254740993)`)
+        .execute(storage.db);
+      for (const order of ['key', 'natural'] as const) {
+        await assert.rejects(
+          (async () => {
+            for await (const _ of readTableText(storage.db, spec, { order })) {
+            }
+          })(),
+          /900719925474099[23] is not an integer below 2\^53/,
+        );
+      }
+    } finally {
+      await storage.close();
+    }
+  });
+
   it('the check falls back to key order when only the order differs, and still finds a changed row', async () => {
     const t = testDatabase('postgres', 'norder2');
     dbs.push(t);

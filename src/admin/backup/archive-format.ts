@@ -2,7 +2,8 @@ import type { ColumnSpec } from '../../storage/schema/column-types.js';
 
 /**
  * The backup archive: a POSIX tar stream (pax headers for long names and sizes) compressed with
- * gzip, so `tar tzvf FILE` lists it and `tar xzf` unpacks it without Cuttle. Entries, in order:
+ * zstd (`.tar.zst`) or gzip (`.tar.gz`; archive-compression.ts), so `tar tvf FILE` lists it and
+ * `tar xf` unpacks it without Cuttle (GNU tar recognizes both). Entries, in order:
  *
  *   cuttle-backup.json            header: format, Cuttle and schema version (read first, so a
  *                                 restore refuses an archive from a newer schema before loading),
@@ -24,8 +25,8 @@ import type { ColumnSpec } from '../../storage/schema/column-types.js';
  *                                 covers, cover those): a whole-archive check of entry names,
  *                                 order, files and the manifest itself
  *
- * gzip adds its own CRC-32, so a flipped byte in the compressed file is caught by the inflater
- * and one inside an entry's content by the entry's hash.
+ * gzip adds its own CRC-32 and zstd an XXH64 of the content (`--check`), so a flipped byte in the
+ * compressed file is caught by the decompressor and one inside an entry's content by its hash.
  *
  * Archives of Cuttle 0.2.0 have key-bundle.json and config.json after the files and no `keyFirst`
  * in the header; readers take the entries in any order.
@@ -38,8 +39,6 @@ export const LEGACY_ARCHIVE_FORMAT = 'cuttle-backup/1';
 export type ArchiveFormat = typeof ARCHIVE_FORMAT | typeof LEGACY_ARCHIVE_FORMAT;
 export const READABLE_FORMATS: readonly string[] = [ARCHIVE_FORMAT, LEGACY_ARCHIVE_FORMAT];
 export const CHUNK_BYTES = 4 * 1024 * 1024;
-/** gzip level 1: on 2 cores level 6 made `backup create` CPU-bound at a third of the speed for ~12% less size. */
-export const GZIP_LEVEL = 1;
 
 export const ENTRY = {
   header: 'cuttle-backup.json',

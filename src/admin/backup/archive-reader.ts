@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
-import { createGunzip } from 'node:zlib';
 import { PreconditionError } from '../../lib/errors.js';
+import { decompressed } from './archive-compression.js';
 import { contentInChecksum } from './archive-format.js';
 import { BLOCK, padding, parseHeader, parsePax, TarFormatError } from './tar-codec.js';
 
@@ -42,13 +42,10 @@ export class ArchiveReader {
   ) {
     this.hash = opts.checksum === false ? undefined : createHash('sha256');
     if (!fs.existsSync(file)) throw new PreconditionError(`The backup archive ${file} does not exist.`);
-    const input = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-    input.on('data', (d) => {
-      this.compressedBytesRead += d.length;
+    const stream = decompressed(file, (n) => {
+      this.compressedBytesRead += n;
     });
-    const gunzip = createGunzip({ chunkSize: 1 << 18 });
-    input.on('error', (e) => gunzip.destroy(e));
-    this.iterator = input.pipe(gunzip)[Symbol.asyncIterator]();
+    this.iterator = stream[Symbol.asyncIterator]();
   }
 
   get entry(): ArchiveEntryHeader | undefined {
@@ -60,10 +57,12 @@ export class ArchiveReader {
     const where = this.current ? `while reading ${this.current.name}` : 'at its start';
     const code = (err as { code?: string }).code;
     const why =
-      code === 'Z_BUF_ERROR' || /unexpected end/i.test(String((err as Error).message))
+      code === 'Z_BUF_ERROR' || /unexpected end|premature end/i.test(String((err as Error).message))
         ? 'it ends early (truncated)'
         : code === 'Z_DATA_ERROR' ||
-            /incorrect (header|data) check|invalid/i.test(String((err as Error).message))
+            /incorrect (header|data) check|invalid|corrupt|checksum|decoding error|unknown frame/i.test(
+              String((err as Error).message),
+            )
           ? 'its compressed data is corrupt'
           : err instanceof TarFormatError
             ? err.message

@@ -1,9 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createGzip, type Gzip, type ZlibOptions } from 'node:zlib';
+import type { Duplex } from 'node:stream';
 import { PreconditionError, RuntimeFailure } from '../../lib/errors.js';
-import { contentInChecksum, ENTRY, GZIP_LEVEL } from './archive-format.js';
+import { compressionFor, compressor } from './archive-compression.js';
+import { contentInChecksum, ENTRY } from './archive-format.js';
 import { BLOCK, entryHeader, padding } from './tar-codec.js';
 
 /** A write failure in words: full disk and read-only folders are the ones admins meet. */
@@ -32,7 +33,7 @@ export function outputError(err: unknown, file: string): PreconditionError | Run
 }
 
 /**
- * Writes a tar stream through gzip to `<file>.partial`; `finish` appends the whole-archive
+ * Writes a tar stream through the compressor (archive-compression.ts) to `<file>.partial`; `finish` appends the whole-archive
  * checksum, fsyncs and renames, so `<file>` is either complete or absent. Writes wait for the
  * compressor to drain: memory stays at one entry's buffer plus zlib's window.
  */
@@ -45,7 +46,7 @@ export class ArchiveWriter {
   private constructor(
     readonly file: string,
     readonly partial: string,
-    private readonly gzip: Gzip,
+    private readonly gzip: Duplex,
     private readonly out: fs.WriteStream,
   ) {
     const onError = (e: unknown) => {
@@ -68,16 +69,15 @@ export class ArchiveWriter {
     } catch (err) {
       throw outputError(err, file);
     }
+    let gzip: Duplex;
+    try {
+      gzip = compressor(compressionFor(file));
+    } catch (err) {
+      fs.closeSync(fd);
+      fs.rmSync(partial, { force: true });
+      throw err;
+    }
     const out = fs.createWriteStream(partial, { fd, highWaterMark: 1 << 20 });
-    // Up to 4 MB may wait for the compressor (it runs on libuv's pool): encoding the next rows
-    // overlaps compressing the last ones instead of waiting for each 256 KB to drain.
-    const options: ZlibOptions & { writableHighWaterMark: number } = {
-      level: GZIP_LEVEL,
-      memLevel: 9,
-      chunkSize: 1 << 18,
-      writableHighWaterMark: 4 << 20,
-    };
-    const gzip = createGzip(options);
     return new ArchiveWriter(file, partial, gzip, out);
   }
 

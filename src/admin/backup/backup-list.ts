@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { isArchiveName } from './archive-compression.js';
 import { type ArchiveHeader, ENTRY } from './archive-format.js';
 import { ArchiveReader } from './archive-reader.js';
 
@@ -17,7 +18,7 @@ export async function listArchives(dir: string): Promise<ArchiveListing[]> {
   if (!fs.existsSync(dir)) return [];
   const out: ArchiveListing[] = [];
   for (const name of fs.readdirSync(dir)) {
-    if (!name.endsWith('.tar.gz') && !name.endsWith('.tar.gz.partial')) continue;
+    if (!isArchiveName(name.replace(/\.partial$/, ''))) continue;
     const file = path.join(dir, name);
     const st = fs.statSync(file);
     let header: ArchiveHeader | undefined;

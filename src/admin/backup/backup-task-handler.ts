@@ -11,6 +11,7 @@ import type { Storage } from '../../storage/storage.js';
 import { registerTaskHandler } from '../../tasks/handler-registry.js';
 import { enqueueTask } from '../../tasks/task-queue.js';
 import type { TaskContext, TaskOutcome } from '../../tasks/task-types.js';
+import { archiveExtension } from './archive-compression.js';
 import { writeBackup } from './backup-create.js';
 import { claimDueBackup, recordScheduledTask } from './backup-schedule.js';
 
@@ -21,8 +22,10 @@ import { claimDueBackup, recordScheduledTask } from './backup-schedule.js';
  */
 export const BACKUP_TASK_KIND = 'Backup';
 
-/** Scheduled archives end in this; only they are pruned (a manual archive is never deleted). */
-export const SCHEDULED_SUFFIX = '-scheduled.tar.gz';
+/** Scheduled archives are named `...-scheduled.tar.zst` (or `.tar.gz`); only they are pruned (a manual archive is never deleted). */
+export function isScheduledArchive(name: string): boolean {
+  return /-scheduled\.tar\.(gz|zst)$/.test(name);
+}
 
 export interface BackupTaskArguments {
   /** Queued by the scheduler: prune scheduled archives beyond `Retention` afterwards. */
@@ -52,17 +55,17 @@ export function archiveName(instance: string, when: Date, scheduled: boolean): s
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d{3}Z$/, 'Z');
-  return `cuttle-${instance}-${stamp}${scheduled ? SCHEDULED_SUFFIX : '.tar.gz'}`;
+  return `cuttle-${instance}-${stamp}${scheduled ? '-scheduled' : ''}${archiveExtension()}`;
 }
 
 /** Deletes the oldest scheduled archives so that `retention` remain. Returns the deleted files. */
 export function pruneScheduledArchives(dir: string, retention: number): string[] {
   if (!fs.existsSync(dir)) return [];
   // The name carries the UTC time of the run (whatever the instance was called then): newest first.
-  const stamp = (n: string) => /(\d{8}T\d{6}Z)-scheduled\.tar\.gz$/.exec(n)?.[1] ?? '';
+  const stamp = (n: string) => /(\d{8}T\d{6}Z)-scheduled\.tar\.(?:gz|zst)$/.exec(n)?.[1] ?? '';
   const scheduled = fs
     .readdirSync(dir)
-    .filter((n) => n.startsWith('cuttle-') && n.endsWith(SCHEDULED_SUFFIX))
+    .filter((n) => n.startsWith('cuttle-') && isScheduledArchive(n))
     .sort((a, b) => (stamp(a) < stamp(b) ? 1 : stamp(a) > stamp(b) ? -1 : a < b ? 1 : -1));
   const deleted: string[] = [];
   for (const n of scheduled.slice(Math.max(1, retention))) {

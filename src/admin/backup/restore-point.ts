@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import type { Storage } from '../../storage/storage.js';
+import { archiveExtension } from './archive-compression.js';
 import { writeBackup } from './backup-create.js';
 import { readAndVerify } from './backup-verify.js';
 import { loadArchive } from './restore-load.js';
@@ -19,7 +20,7 @@ export async function takeRestorePoint(
   dir = os.tmpdir(),
   progress?: ProgressReporter,
 ): Promise<string> {
-  const file = path.join(dir, `cuttle-restore-point-${Date.now()}-${process.pid}.tar.gz`);
+  const file = path.join(dir, `cuttle-restore-point-${Date.now()}-${process.pid}${archiveExtension()}`);
   await writeBackup({ storage, output: file, instanceName: 'restore-point', files: false, progress });
   return file;
 }

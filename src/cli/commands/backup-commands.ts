@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
+import { archiveExtension } from '../../admin/backup/archive-compression.js';
 import { writeBackup } from '../../admin/backup/backup-create.js';
 import { archiveKey, hasKeyInput, readPassphraseFile } from '../../admin/backup/backup-key.js';
 import { listArchives } from '../../admin/backup/backup-list.js';
@@ -10,6 +11,7 @@ import {
   readBackupSchedule,
   setBackupSchedule,
 } from '../../admin/backup/backup-schedule.js';
+import { isScheduledArchive } from '../../admin/backup/backup-task-handler.js';
 import { readAndVerify } from '../../admin/backup/backup-verify.js';
 import { loadInstance, openInstanceStorage } from '../../admin/instance-context.js';
 import { parseConnectionString } from '../../config/connection-string.js';
@@ -25,7 +27,7 @@ export function defaultArchiveName(instance: string, when = new Date()): string 
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d{3}Z$/, 'Z');
-  return `cuttle-${instance}-${stamp}.tar.gz`;
+  return `cuttle-${instance}-${stamp}${archiveExtension()}`;
 }
 
 function mb(n: number): string {
@@ -41,7 +43,7 @@ export function register(program: Command) {
     )
     .option(
       '--output <file>',
-      'the archive to write (default: <home>/backups/cuttle-<instance>-<time>.tar.gz)',
+      'the archive to write (default: <home>/backups/cuttle-<instance>-<time>.tar.zst, .tar.gz where zstd is not installed; a name ending in .tar.gz chooses gzip)',
     )
     .option('--passphrase-file <file>', 'seal the master key into the archive with this passphrase')
     .option('--no-files', 'leave out artifacts and packages')
@@ -116,7 +118,7 @@ export function register(program: Command) {
           mb(a.bytes),
           a.header?.created ?? a.modified,
           a.header?.schemaVersion ?? '-',
-          `${!a.complete ? 'partial (interrupted)' : a.header ? 'ok (not verified)' : 'unreadable'}${a.file.includes('-scheduled.tar.gz') ? ', scheduled' : ''}`,
+          `${!a.complete ? 'partial (interrupted)' : a.header ? 'ok (not verified)' : 'unreadable'}${isScheduledArchive(a.file) ? ', scheduled' : ''}`,
         ]),
       );
     });

@@ -10,7 +10,7 @@ import {
   readBackupSchedule,
   setBackupSchedule,
 } from '../../admin/backup/backup-schedule.js';
-import { backupsFolder, enqueueBackup, SCHEDULED_SUFFIX } from '../../admin/backup/backup-task-handler.js';
+import { backupsFolder, enqueueBackup, isScheduledArchive } from '../../admin/backup/backup-task-handler.js';
 import { readAndVerify } from '../../admin/backup/backup-verify.js';
 import { requireAdministrator } from '../../core/actor.js';
 import { requireTask, taskResource } from '../../core/task-view-service.js';
@@ -150,7 +150,7 @@ export function backupRoutes(app: App, deps: RouteDeps): void {
           InstanceId: a.header?.instanceId ?? null,
           Complete: a.complete,
           Readable: !!a.header,
-          Scheduled: a.file.endsWith(SCHEDULED_SUFFIX),
+          Scheduled: isScheduledArchive(a.file),
         })),
       };
     },

@@ -1,33 +1,51 @@
 /**
- * Collects text lines as UTF-8 into ~256 KB buffers for a loader's stream. Encoding each line into
- * a preallocated buffer costs far less than building a 256 KB string and converting it (the string
- * is a rope that has to be flattened, then encoded, then dropped): measured ~1 s of CPU per 100 MB.
+ * Collects text lines as UTF-8 into ~256 KB buffers for a loader's stream. Lines are joined into
+ * strings of about 8 KB before each is encoded into a preallocated buffer: one `Buffer.write` per
+ * line cost ~0.45 µs (2 s of a 4.47M-row copy's main thread), one per 8 KB a fifth of that, and a
+ * short string concatenation stays cheap to flatten (building whole 256 KB strings and converting
+ * them cost ~1 s of CPU per 100 MB).
  */
+const BATCH_CHARS = 8192;
+
 export class LineBuffer {
   private buf: Buffer;
   private used = 0;
+  private pending = '';
   constructor(private readonly size = 256 * 1024) {
     this.buf = Buffer.allocUnsafe(size);
   }
 
   /** Adds a line; returns a full buffer to send when this one filled up. */
   push(line: string): Buffer | undefined {
-    // a UTF-16 code unit takes at most 3 bytes in UTF-8
-    if (this.used + line.length * 3 <= this.size) {
-      this.used += this.buf.write(line, this.used, 'utf8');
-      return undefined;
-    }
-    const out = this.take();
-    if (line.length * 3 > this.size) {
-      const big = Buffer.from(line, 'utf8');
-      return out ? Buffer.concat([out, big]) : big;
-    }
-    this.used = this.buf.write(line, 0, 'utf8');
-    return out;
+    this.pending += line;
+    return this.pending.length < BATCH_CHARS ? undefined : this.encodePending();
   }
 
   /** What is left, or undefined. */
   take(): Buffer | undefined {
+    const full = this.pending ? this.encodePending() : undefined;
+    const rest = this.takeBuffer();
+    return full && rest ? Buffer.concat([full, rest]) : (full ?? rest);
+  }
+
+  private encodePending(): Buffer | undefined {
+    const s = this.pending;
+    this.pending = '';
+    // a UTF-16 code unit takes at most 3 bytes in UTF-8
+    if (this.used + s.length * 3 <= this.size) {
+      this.used += this.buf.write(s, this.used, 'utf8');
+      return undefined;
+    }
+    const out = this.takeBuffer();
+    if (s.length * 3 > this.size) {
+      const big = Buffer.from(s, 'utf8');
+      return out ? Buffer.concat([out, big]) : big;
+    }
+    this.used = this.buf.write(s, 0, 'utf8');
+    return out;
+  }
+
+  private takeBuffer(): Buffer | undefined {
     if (this.used === 0) return undefined;
     const out = this.buf.subarray(0, this.used);
     this.buf = Buffer.allocUnsafe(this.size);

@@ -5,7 +5,13 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { ConnectionTarget } from '../../config/connection-string.js';
 import type { LogicalType } from '../schema/column-types.js';
 import type { Database } from '../schema/database-types.js';
-import { type Dialect, type DialectFactory, type PrivilegeReport, ROWS_AS_ARRAYS } from './dialect.js';
+import {
+  type Dialect,
+  type DialectFactory,
+  INTEGERS_AS_NUMBERS,
+  type PrivilegeReport,
+  ROWS_AS_ARRAYS,
+} from './dialect.js';
 import { watchWrites } from './write-watching-dialect.js';
 
 const TYPES: Record<LogicalType, string> = {
@@ -80,7 +86,7 @@ export function wrapSqlite(handle: BetterSqlite3.Database) {
     const cached = cache.get(sqlText);
     if (cached && !cached.busy) return cached;
     const stmt = handle.prepare(sqlText);
-    if (stmt.reader) stmt.safeIntegers(true);
+    if (stmt.reader) stmt.safeIntegers(!sqlText.includes(INTEGERS_AS_NUMBERS));
     if (!cached) {
       if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       cache.set(sqlText, stmt);
