@@ -125,7 +125,11 @@ function childStream(child: ReturnType<typeof spawn>, name: string): Duplex {
     });
   });
   child.stdin!.on('error', () => {}); // EPIPE when the program stopped early: its exit says why
-  const duplex = Duplex.from({ writable: child.stdin!, readable: out });
+  // Up to 4 MB may wait for the program (as for gzip): a pipe's own 16 KB buffer made the writer
+  // wait for a drain every few writes.
+  const input = new PassThrough({ highWaterMark: 4 << 20 });
+  input.pipe(child.stdin!);
+  const duplex = Duplex.from({ writable: input, readable: out });
   child.on('error', (e) => duplex.destroy(e));
   duplex.on('close', () => {
     if (child.exitCode === null) child.kill();
