@@ -10,7 +10,6 @@ import { readAndVerify } from '../../src/admin/backup/backup-verify.js';
 import { loadInstance, openCheckedStorage, openInstanceStorage } from '../../src/admin/instance-context.js';
 import { writeKeyFile } from '../../src/crypto/key-source.js';
 import { MasterKey } from '../../src/crypto/master-key.js';
-import { openStorage } from '../../src/storage/storage.js';
 import { hashAllTables, type TableDigest } from '../../src/storage/table-hash.js';
 import { runCli } from '../helpers/cli.js';
 import { ENGINES, PG_HOST, PG_PORT, type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
@@ -21,6 +20,7 @@ import {
   repack,
   type SourceInstance,
   sourceInstance,
+  tablesIn,
 } from './setup.js';
 
 const registry = isolateRegistry('bk-bad');
@@ -33,17 +33,6 @@ async function instanceDigests(name: string): Promise<TableDigest[]> {
     return await hashAllTables(storage.db);
   } finally {
     await storage.close();
-  }
-}
-
-async function tablesIn(t: TestDatabase): Promise<string[]> {
-  if (t.engine === 'sqlite' && !fs.existsSync(t.target.engine === 'sqlite' ? t.target.file : '')) return [];
-  const s = await openStorage(t.target).catch(() => undefined);
-  if (!s) return [];
-  try {
-    return await s.dialect.listTables(s.db);
-  } finally {
-    await s.close();
   }
 }
 

@@ -10,7 +10,14 @@ import type { ProgressReporter } from '../../src/lib/progress.js';
 import { openStorage } from '../../src/storage/storage.js';
 import { hashAllTables, type TableDigest } from '../../src/storage/table-hash.js';
 import { ENGINES, type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
-import { isolateRegistry, PASSPHRASE, repack, type SourceInstance, sourceInstance } from './setup.js';
+import {
+  isolateRegistry,
+  PASSPHRASE,
+  repack,
+  type SourceInstance,
+  sourceInstance,
+  tablesIn,
+} from './setup.js';
 
 /**
  * A restore of a keyFirst archive into an empty server database reads the archive once: the key is
@@ -29,16 +36,6 @@ async function digests(t: TestDatabase): Promise<TableDigest[]> {
   const s = await openStorage(t.target);
   try {
     return await hashAllTables(s.db);
-  } finally {
-    await s.close();
-  }
-}
-
-async function tablesIn(t: TestDatabase): Promise<string[]> {
-  const s = await openStorage(t.target).catch(() => undefined);
-  if (!s) return [];
-  try {
-    return await s.dialect.listTables(s.db);
   } finally {
     await s.close();
   }

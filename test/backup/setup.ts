@@ -7,6 +7,7 @@ import { ArchiveWriter } from '../../src/admin/backup/archive-writer.js';
 import { createInstance } from '../../src/admin/create-instance.js';
 import { type Instance, loadInstance, openInstanceStorage } from '../../src/admin/instance-context.js';
 import type { Engine } from '../../src/config/connection-string.js';
+import { openStorage } from '../../src/storage/storage.js';
 import { type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
 import { type SeedResult, seedEverything } from './fixtures.js';
 
@@ -85,4 +86,16 @@ export async function repack(
   }
   reader.close();
   await writer.finish();
+}
+
+/** The tables a test target holds (none when its database or SQLite file does not exist). */
+export async function tablesIn(t: TestDatabase): Promise<string[]> {
+  if (t.engine === 'sqlite' && !fs.existsSync(t.target.engine === 'sqlite' ? t.target.file : '')) return [];
+  const s = await openStorage(t.target).catch(() => undefined);
+  if (!s) return [];
+  try {
+    return await s.dialect.listTables(s.db);
+  } finally {
+    await s.close();
+  }
 }

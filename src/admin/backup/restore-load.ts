@@ -270,20 +270,9 @@ async function restoreFile(
   want: string | undefined,
   f: { folder: string; path: string },
 ): Promise<void> {
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  const tmp = `${target}.restoring-${process.pid}`;
-  const hash = createHash('sha256');
-  const fd = fs.openSync(tmp, 'w', 0o640);
-  try {
-    for await (const piece of reader.bodyChunks()) {
-      hash.update(piece);
-      fs.writeSync(fd, piece);
-    }
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  if (hash.digest('hex') !== want) {
+  const r = await receiveFile(reader, target);
+  const tmp = r.pending!.tmp;
+  if (r.sha256 !== want) {
     fs.rmSync(tmp, { force: true });
     throw new RuntimeFailure(`The archive's file ${f.folder}/${f.path} changed since it was verified.`);
   }
