@@ -141,7 +141,7 @@ function pgLiteral(v: unknown): string {
 
 /**
  * The whole table in heap order: `COPY table TO STDOUT`, PostgreSQL's cheapest read (a sequential
- * scan, no executor; bytea in hex and no synchronized scans: see pgConfig).
+ * scan, no executor; bytea in hex and no synchronized scans: see postgresFactory).
  */
 async function* copyWholeTable(db: Kysely<Database>, table: TableSpec): AsyncGenerator<Buffer> {
   const cols = table.columns.map((c) => quoteIdent(c.name)).join(', ');

@@ -30,9 +30,11 @@ function runForeground(args: string[], env: Record<string, string>, cwd: string)
 }
 
 async function ready(out: () => string): Promise<{ url: string; apiKey: string }> {
+  // the first-start API key goes to stdout and "listening on" to stderr: either can come first
   const text = await waitFor(
-    'the node to listen',
-    async () => (/listening on (http:\/\/\S+)/.test(out()) ? out() : undefined),
+    'the node to listen and print its API key',
+    async () =>
+      /listening on (http:\/\/\S+)/.test(out()) && /API-[A-Z0-9]+/.test(out()) ? out() : undefined,
     120_000,
   );
   const url = /listening on (http:\/\/\S+)/.exec(text)![1]!;

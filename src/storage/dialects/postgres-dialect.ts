@@ -45,10 +45,6 @@ export function pgConfig(t: ServerTarget, database = t.database): pg.PoolConfig 
     // Row text is UTF-8 on every engine: a database in another encoding still sends UTF-8 (COPY
     // bytes are hashed as they come, so the server must not send them in its own encoding).
     client_encoding: 'UTF8',
-    // Natural-order reads (table-reader.ts) rely on both: a table-form COPY writes bytea in the
-    // hex form row text uses, and a sequential scan starts at the table's first page instead of
-    // joining another scan part-way (which would rotate the rows and change the hash).
-    options: '-c bytea_output=hex -c synchronize_seqscans=off',
     connectionTimeoutMillis: 10_000,
     ssl: sslmode && sslmode !== 'disable' ? { rejectUnauthorized: sslmode === 'verify-full' } : undefined,
     types: {
@@ -205,6 +201,15 @@ export const postgresFactory: DialectFactory = {
     const pool = new pg.Pool({ ...pgConfig(t), max: opts.poolSize ?? 10 });
     // A dropped connection must surface as a failed query, never as an unhandled 'error' event.
     pool.on('error', () => {});
+    // Natural-order reads (table-reader.ts) are cheapest with both: a table-form COPY then writes
+    // bytea in the hex form row text uses, and a sequential scan starts at the table's first page
+    // instead of joining another scan part-way (which would rotate the rows). Without them (a
+    // pooler that resets sessions) the rows still verify, through the key-order fallback. A SET
+    // rather than the `options` startup parameter, which connection poolers such as PgBouncer
+    // refuse by default; pg runs it before any query of the connection's first user.
+    pool.on('connect', (client) => {
+      client.query('SET bytea_output = hex; SET synchronize_seqscans = off').catch(() => {});
+    });
     const dialect = new CuttlePostgresDialect({
       pool,
       cursor: copyOrCursor as unknown as PostgresCursorConstructor,
