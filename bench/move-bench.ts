@@ -1,5 +1,5 @@
 /**
- * `npm run bench:move -- [--scale 0.1] [--keep]`: the reference dataset (dataset-generator.ts) in a
+ * `npm run bench:move -- [--scale 0.1] [--runs N] [--keep]`: the reference dataset (dataset-generator.ts) in a
  * SQLite instance, then, in one run on the same machine:
  *   1. cuttle database move SQLite -> PostgreSQL (verified)          vs  pgloader SQLite -> PostgreSQL
  *   2. cuttle database move PostgreSQL -> PostgreSQL (a second cluster, verified)
@@ -23,6 +23,8 @@ import { settle } from './settle.js';
 const args = process.argv.slice(2);
 const scale = Number(args[args.indexOf('--scale') + 1] ?? 0.1) || 0.1;
 const keep = args.includes('--keep');
+/** `--runs N`: the SQLite -> PostgreSQL pair (move and pgloader, alternating) N times; medians decide. */
+const runs = Math.max(1, Number(args[args.indexOf('--runs') + 1] ?? 1) || 1);
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cuttle-bench-move-'));
@@ -112,22 +114,38 @@ async function main() {
     const main5432 = (d: string) => `postgres://postgres@127.0.0.1:5432/${d}`;
     // every timed command starts with both clusters' writes flushed (settle.ts)
     const ports = [5432, pg2.port];
-    settle(ports);
-    const m1 = cuttle(['database', 'move', '--instance', 'bench', '--to', main5432(db.sq), '--yes']);
-
-    let pgl: Run | undefined;
-    if (ensurePgloader()) {
-      await pgAdmin(5432, `CREATE DATABASE ${db.pgl}`);
-      const load = path.join(work, 'load.pgl');
-      fs.writeFileSync(
-        load,
-        `LOAD DATABASE FROM sqlite://${sqliteCopy} INTO ${main5432(db.pgl)}\n` +
-          `WITH include drop, create tables, create indexes, reset sequences,\n` +
-          `     workers = 2, concurrency = 1, prefetch rows = 10000, batch rows = 5000;\n`,
-      );
+    const configFile = path.join(home, 'cuttle.config.json');
+    const pristineConfig = fs.readFileSync(configFile);
+    const load = path.join(work, 'load.pgl');
+    fs.writeFileSync(
+      load,
+      `LOAD DATABASE FROM sqlite://${sqliteCopy} INTO ${main5432(db.pgl)}\n` +
+        `WITH include drop, create tables, create indexes, reset sequences,\n` +
+        `     workers = 2, concurrency = 1, prefetch rows = 10000, batch rows = 5000;\n`,
+    );
+    const withPgloader = ensurePgloader();
+    const m1s: Run[] = [];
+    const pgls: Run[] = [];
+    for (let i = 0; i < runs; i++) {
+      if (i > 0) {
+        // back to the instance as generated: the move fenced and left the SQLite file
+        await pgAdmin(5432, `DROP DATABASE IF EXISTS ${db.sq} WITH (FORCE)`);
+        for (const f of ['', '-wal', '-shm']) fs.rmSync(sqliteFile + f, { force: true });
+        fs.copyFileSync(sqliteCopy, sqliteFile);
+        fs.rmSync(path.join(home, 'moves'), { recursive: true, force: true });
+        fs.writeFileSync(configFile, pristineConfig);
+      }
       settle(ports);
-      pgl = timed('pgloader', ['--no-ssl-cert-verification', load]);
+      m1s.push(cuttle(['database', 'move', '--instance', 'bench', '--to', main5432(db.sq), '--yes']));
+      if (withPgloader) {
+        await pgAdmin(5432, `DROP DATABASE IF EXISTS ${db.pgl} WITH (FORCE)`);
+        await pgAdmin(5432, `CREATE DATABASE ${db.pgl}`);
+        settle(ports);
+        pgls.push(timed('pgloader', ['--no-ssl-cert-verification', load]));
+      }
     }
+    const m1 = median(m1s);
+    const pgl = pgls.length ? median(pgls) : undefined;
 
     settle(ports);
     const m2 = cuttle([
@@ -165,8 +183,15 @@ async function main() {
     console.log(
       '\n| run | time (s) | rows/s | peak RSS (MB) | exit | downtime reported |\n|---|---:|---:|---:|---:|---|',
     );
-    console.log(line('move SQLite -> PostgreSQL (verified)', m1, downtime(m1.out)));
-    console.log(line('pgloader SQLite -> PostgreSQL', pgl));
+    if (runs > 1) {
+      m1s.forEach((r, i) => {
+        console.log(line(`move SQLite -> PostgreSQL (verified), run ${i + 1}`, r, downtime(r.out)));
+        console.log(line(`pgloader SQLite -> PostgreSQL, run ${i + 1}`, pgls[i]));
+      });
+    }
+    const med = runs > 1 ? ` (median of ${runs})` : '';
+    console.log(line(`move SQLite -> PostgreSQL (verified)${med}`, m1, downtime(m1.out)));
+    console.log(line(`pgloader SQLite -> PostgreSQL${med}`, pgl));
     console.log(line('move PostgreSQL -> PostgreSQL 2nd cluster (verified)', m2, downtime(m2.out)));
     console.log(line('pg_dump | psql, same clusters', dump));
     console.log(line('move PostgreSQL -> MariaDB (verified)', m3, downtime(m3.out)));
@@ -200,3 +225,8 @@ main().catch((e) => {
   console.error(e);
   process.exitCode = 1;
 });
+
+/** The run with the median time (the lower middle one for an even count). */
+function median(rs: Run[]): Run {
+  return [...rs].sort((a, b) => a.seconds - b.seconds)[Math.floor((rs.length - 1) / 2)]!;
+}
