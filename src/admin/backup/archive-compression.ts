@@ -25,8 +25,8 @@ export function zstdAvailable(): boolean {
 
 /** The compression for an archive file name (its extension, else zstd where installed). */
 export function compressionFor(file: string): Compression {
-  if (/\.(tar\.gz|tgz|gz)$/i.test(file)) return 'gzip';
-  if (/\.(tar\.zst|tzst|zst)$/i.test(file)) return 'zstd';
+  if (/\.(tgz|gz)$/i.test(file)) return 'gzip';
+  if (/\.(tzst|zst)$/i.test(file)) return 'zstd';
   return defaultCompression();
 }
 
