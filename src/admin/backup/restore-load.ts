@@ -117,6 +117,16 @@ export async function loadArchive(
         const legacy = state.entry.name.endsWith('.ndjson')
           ? { archived: createHash('sha256'), converted: new RowTextHasher() }
           : undefined;
+        const report = (rows: number) => {
+          loaded += rows;
+          progress.update({
+            step: 'Load',
+            done: loaded,
+            total: totalRows,
+            unit: 'rows',
+            message: `(${table})`,
+          });
+        };
         async function* text(): AsyncGenerator<Buffer> {
           while (state.entry && tableOfEntry(state.entry.name) === table) {
             if (legacy) {
@@ -127,8 +137,9 @@ export async function loadArchive(
               yield converted;
             } else if (checker) {
               const body = await reader.readBody();
-              checker.tableChunk(state.entry.name, body);
+              const rows = checker.tableChunk(state.entry.name, body);
               yield body;
+              report(rows);
             } else yield* reader.bodyChunks();
             await next();
           }
@@ -139,16 +150,8 @@ export async function loadArchive(
           // the target's check reads it back in natural order (restore-target.ts); the restore
           // marker in instance_metadata must stay
           replace: table !== 'instance_metadata',
-          onProgress: (rows) => {
-            loaded += rows;
-            progress.update({
-              step: 'Load',
-              done: loaded,
-              total: totalRows,
-              unit: 'rows',
-              message: `(${table})`,
-            });
-          },
+          // a single pass counts rows as it checks them (text() reports); otherwise the loader does
+          onProgress: checker ? undefined : report,
         });
         if (legacy) {
           const digest = legacy.archived.digest('hex');

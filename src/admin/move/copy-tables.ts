@@ -143,22 +143,17 @@ async function copyTable(ctx: CopyContext, table: TableSpec): Promise<void> {
       yield { piece, rows: hasher.add(piece) };
     }
   }
+  // progress counts what the loader has taken (the hasher counted the rows already)
   async function* text(): AsyncGenerator<Buffer> {
     let loaded = 0;
     for await (const b of prefetch(hashed(), (x) => x.piece.length, READ_AHEAD_BYTES)) {
       yield b.piece;
       loaded += b.rows;
+      if ((total ?? 0) >= QUIET_BELOW) progress.update({ step, done: loaded, total, unit: 'rows' });
       if (killAt !== undefined && loaded >= killAt) faultPoint(`during-copy:${table.name}:${killAt}`);
     }
   }
-  let done = 0;
-  const rows = await bulkLoadText(ctx.target, table, text(), {
-    replace: order === 'natural',
-    onProgress: (n) => {
-      done += n;
-      if ((total ?? 0) >= QUIET_BELOW) progress.update({ step, done, total, unit: 'rows' });
-    },
-  });
+  const rows = await bulkLoadText(ctx.target, table, text(), { replace: order === 'natural' });
   if (deferred) {
     progress.update({ step, done: rows, total: rows, unit: 'rows', message: '(building indexes)' });
     await buildIndexes(ctx.target, table);

@@ -21,7 +21,11 @@ import { sqliteBulkLoad } from './sqlite-bulk-load.js';
  * half-copied table after deleting what it holds.
  */
 export interface BulkLoadOptions {
-  /** Called after each piece reaches the engine, with its rows and bytes. */
+  /**
+   * Called after each piece reaches the engine, with its rows and bytes. A caller that counts the
+   * rows of its pieces anyway reports progress itself and leaves this out: the PostgreSQL loader
+   * then does not scan the pieces for line ends (it returns the server's count).
+   */
   onProgress?: (rows: number, bytes: number) => void;
   /**
    * The table holds nothing that must stay (the caller would empty it anyway). PostgreSQL then

@@ -21,7 +21,6 @@ export async function postgresBulkLoad(
   const client = new pg.Client(pgConfig(target));
   client.on('error', () => {});
   await client.connect();
-  let rows = 0;
   try {
     await client.query('BEGIN');
     // TRUNCATE in the same transaction: COPY then appends page after page without consulting the
@@ -32,17 +31,18 @@ export async function postgresBulkLoad(
     const stream = client.query(
       copyFrom(`COPY "${table.name}" (${cols}) FROM STDIN${opts.replace ? ' (FREEZE)' : ''}`),
     );
-    async function* counted(): AsyncGenerator<Buffer> {
+    const onProgress = opts.onProgress;
+    // lines are counted only for a caller that wants progress and does not count them itself:
+    // the row count returned is the server's own ("COPY n")
+    async function* counted(report: NonNullable<typeof onProgress>): AsyncGenerator<Buffer> {
       for await (const piece of text) {
-        const n = countLines(piece);
-        rows += n;
         yield piece;
-        opts.onProgress?.(n, piece.length);
+        report(countLines(piece), piece.length);
       }
     }
-    await pipeline(Readable.from(counted()), stream);
+    await pipeline(Readable.from(onProgress ? counted(onProgress) : text), stream);
     await client.query('COMMIT');
-    return rows;
+    return stream.rowCount;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     throw err;
