@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describeTarget, parseConnectionString, sameDatabase } from '../config/connection-string.js';
 import {
   describeStored,
@@ -8,6 +9,7 @@ import {
 } from '../config/instance-config.js';
 import { PreconditionError, UsageError } from '../lib/errors.js';
 import { getMeta, META } from '../storage/repositories/metadata-repository.js';
+import { readPassphraseFile } from './backup/backup-key.js';
 import { type Instance, openCheckedStorage } from './instance-context.js';
 
 export interface ConfigureInput {
@@ -15,6 +17,8 @@ export interface ConfigureInput {
   listen?: string;
   nodeName?: string;
   taskCap?: number;
+  /** The backup passphrase file (checked, never read out); false removes it. */
+  backupPassphraseFile?: string | false;
   skipValidation?: boolean;
   /** Accept a database whose instance id differs from the current database's. */
   allowOtherInstance?: boolean;
@@ -64,6 +68,17 @@ export async function configureInstance(inst: Instance, input: ConfigureInput): 
     pushHistory(cfg, 'taskCap', cfg.taskCap);
     cfg.taskCap = input.taskCap;
     changed.push('taskCap');
+  }
+  if (input.backupPassphraseFile !== undefined) {
+    pushHistory(cfg, 'backupPassphraseFile', cfg.backupPassphraseFile ?? null);
+    if (input.backupPassphraseFile === false) delete cfg.backupPassphraseFile;
+    else {
+      const file = path.resolve(input.backupPassphraseFile);
+      // the same checks a backup makes when it reads it (exists, long enough), now and not at 02:00
+      readPassphraseFile(file);
+      cfg.backupPassphraseFile = file;
+    }
+    changed.push('backupPassphraseFile');
   }
   if (input.storageConnectionString !== undefined) {
     const target = parseConnectionString(input.storageConnectionString);

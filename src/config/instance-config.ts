@@ -45,6 +45,12 @@ export interface InstanceConfig {
   nodeName: string;
   taskCap: number;
   paths: { artifacts: string; packages: string; backups: string };
+  /**
+   * A file holding the passphrase that seals the master key into every backup this node writes
+   * without one given (scheduled and REST backups). Only the path is kept here: the file stays
+   * on the machine, readable by the service account, and never goes into an archive.
+   */
+  backupPassphraseFile?: string;
   history: ConfigHistoryEntry[];
 }
 

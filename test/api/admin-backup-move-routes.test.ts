@@ -2,16 +2,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { readArchiveHead } from '../../src/admin/backup/archive-head.js';
+import { archiveKey } from '../../src/admin/backup/backup-key.js';
 import {
   pruneScheduledArchives,
   registerBackupTasks,
   runSchedulerTick,
 } from '../../src/admin/backup/backup-task-handler.js';
+import { configureInstance } from '../../src/admin/configure.js';
 import { createInstance } from '../../src/admin/create-instance.js';
 import { loadInstance, openInstanceStorage } from '../../src/admin/instance-context.js';
 import { sameDatabase } from '../../src/config/connection-string.js';
 import { SYSTEM_ACTOR } from '../../src/core/actor.js';
 import { addApiKey, createUser, ensureInitialAdmin } from '../../src/core/user-service.js';
+import { redactText } from '../../src/lib/redact.js';
 import { buildServer } from '../../src/server/build-server.js';
 import { moveLauncher } from '../../src/server/routes/move-routes.js';
 import type { Storage } from '../../src/storage/storage.js';
@@ -222,6 +226,60 @@ describe('administrator REST endpoints: backups and database move', () => {
     const off = await call(fx, 'PUT', '/api/admin/backups/schedule', { Schedule: null });
     assert.equal(off.body.Schedule, null);
     assert.equal(await runSchedulerTick(fx.storage.db, new Date('2100-01-01T00:00:00Z')), undefined);
+  });
+
+  it('configure --backup-passphrase-file: Backup tasks (REST and scheduled alike) seal the master key; an unreadable file fails the backup loudly', async () => {
+    const dir = path.join(fx.home, 'backups');
+    const before = new Set(fs.readdirSync(dir));
+    const passFile = path.join(tempDir('backup-pass'), 'passphrase');
+    const passphrase = `pass-${secretPassword()}`;
+    fs.writeFileSync(passFile, `${passphrase}\n`, { mode: 0o600 });
+    const short = path.join(path.dirname(passFile), 'short');
+    fs.writeFileSync(short, 'short\n');
+    // checked when it is configured, not first at 02:00 (and the refused passphrase is not
+    // masked inside the words of the message: "shorter" stays whole)
+    await assert.rejects(
+      configureInstance(loadInstance({ instance: fx.name }), { backupPassphraseFile: short }),
+      /shorter than 8 characters/,
+    );
+    assert.equal(
+      redactText('The passphrase is shorter than 8 characters.'),
+      'The passphrase is shorter than 8 characters.',
+    );
+    await configureInstance(loadInstance({ instance: fx.name }), { backupPassphraseFile: passFile });
+    assert.equal(loadInstance({ instance: fx.name }).config.backupPassphraseFile, passFile);
+
+    const r = await call(fx, 'POST', '/api/admin/backups', {});
+    const task = await taskDone(r.body.Id);
+    assert.equal(task.State, 'Success', task.ErrorMessage);
+    const raw = await call(fx, 'GET', `/api/tasks/${r.body.Id}/raw`);
+    assert.match(raw.text, /sealed in the archive's key bundle/);
+    assert.ok(!raw.text.includes(passphrase), 'the passphrase is not in the task log');
+    const written = fs.readdirSync(dir).filter((f) => !before.has(f));
+    assert.equal(written.length, 1, written.join(', '));
+    const head = await readArchiveHead(path.join(dir, written[0]!));
+    assert.ok(head?.keyBundle, 'the archive holds a key bundle');
+    // the bundle opens with the passphrase alone and proves the instance's key
+    const key = await archiveKey(head, { passphrase });
+    assert.equal(key.id, fx.key.id);
+
+    // the file gone: the backup fails and says which file, with an event; nothing is written
+    fs.rmSync(passFile);
+    const r2 = await call(fx, 'POST', '/api/admin/backups', {});
+    const failed = await taskDone(r2.body.Id);
+    assert.equal(failed.State, 'Failed');
+    assert.match(failed.ErrorMessage, /passphrase file .*passphrase does not exist/);
+    const events = await call(fx, 'GET', `/api/events?regarding=${r2.body.Id}&take=20`);
+    assert.ok(events.body.Items.some((x: { Category: string }) => x.Category === 'BackupFailed'));
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((f) => !before.has(f)),
+      written,
+      'no archive from the failed run',
+    );
+
+    await configureInstance(loadInstance({ instance: fx.name }), { backupPassphraseFile: false });
+    assert.equal(loadInstance({ instance: fx.name }).config.backupPassphraseFile, undefined);
+    for (const f of written) fs.rmSync(path.join(dir, f));
   });
 
   it('POST /api/admin/database-move DryRun returns the plan and never echoes the password', {

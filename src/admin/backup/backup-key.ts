@@ -15,8 +15,10 @@ export function readPassphraseFile(file: string): string {
   const abs = path.resolve(file);
   if (!fs.existsSync(abs)) throw new PreconditionError(`The passphrase file ${abs} does not exist.`);
   const passphrase = fs.readFileSync(abs, 'utf8').replace(/\r?\n$/, '');
-  registerSecret(passphrase);
+  // checked first: a refused short passphrase registered as a secret would be masked inside
+  // ordinary words of every later message ("sh***er"); the refusal does not contain it
   checkPassphrase(passphrase);
+  registerSecret(passphrase);
   return passphrase;
 }
 

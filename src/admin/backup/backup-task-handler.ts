@@ -13,6 +13,7 @@ import { enqueueTask } from '../../tasks/task-queue.js';
 import type { TaskContext, TaskOutcome } from '../../tasks/task-types.js';
 import { archiveExtension } from './archive-compression.js';
 import { writeBackup } from './backup-create.js';
+import { readPassphraseFile } from './backup-key.js';
 import { claimDueBackup, recordScheduledTask } from './backup-schedule.js';
 
 /**
@@ -108,6 +109,11 @@ export async function backupTaskHandler(ctx: TaskContext): Promise<TaskOutcome |
   ctx.activities.start('backup', 'Write the backup archive');
   ctx.log.info(`Writing ${output}${scheduled ? ' (scheduled)' : ''}`, 'backup');
   try {
+    // a configured passphrase that cannot be read fails the backup: an archive quietly written
+    // without the key bundle the admin asked for would only be found out at restore time
+    const passphrase = config?.backupPassphraseFile
+      ? readPassphraseFile(config.backupPassphraseFile)
+      : undefined;
     fs.mkdirSync(dir, { recursive: true });
     const r = await writeBackup({
       storage: ctx.storage,
@@ -115,6 +121,7 @@ export async function backupTaskHandler(ctx: TaskContext): Promise<TaskOutcome |
       instanceName: instance,
       config,
       key: ctx.key,
+      passphrase,
       files: !args.NoFiles,
       progress: taskProgress(ctx),
     });
@@ -122,7 +129,9 @@ export async function backupTaskHandler(ctx: TaskContext): Promise<TaskOutcome |
     const summary = `${m.tables.length} tables, ${m.totals.rows} rows, ${m.totals.files} files, ${(r.bytes / 1048576).toFixed(1)} MB`;
     ctx.log.info(`Backup written: ${r.file} (${summary}; sha256 ${r.sha256})`, 'backup');
     ctx.log.info(
-      'The master key is not in the archive: a restore needs it (`cuttle show-master-key`).',
+      passphrase
+        ? `The master key is sealed in the archive's key bundle with the passphrase in ${config?.backupPassphraseFile}.`
+        : 'The master key is not in the archive: a restore needs it (`cuttle show-master-key`), or set `cuttle configure --backup-passphrase-file FILE` to seal it into backups.',
       'backup',
     );
     ctx.activities.finish('backup', 'Success');
@@ -135,7 +144,14 @@ export async function backupTaskHandler(ctx: TaskContext): Promise<TaskOutcome |
       category: 'BackupSucceeded',
       message: `${scheduled ? 'Scheduled backup' : 'Backup'} written to ${path.basename(r.file)}: ${summary}.${pruned.length ? ` ${pruned.length} old archive(s) deleted.` : ''}`,
       relatedDocumentIds: [ctx.task.id],
-      details: { File: r.file, Bytes: r.bytes, Sha256: r.sha256, Scheduled: scheduled, Pruned: pruned },
+      details: {
+        File: r.file,
+        Bytes: r.bytes,
+        Sha256: r.sha256,
+        Scheduled: scheduled,
+        KeyBundle: !!passphrase,
+        Pruned: pruned,
+      },
     });
     return { warnings: m.missingArtifacts.length > 0 };
   } catch (err) {

@@ -45,15 +45,20 @@ export function register(program: Command) {
       '--output <file>',
       'the archive to write (default: <home>/backups/cuttle-<instance>-<time>.tar.zst, .tar.gz where zstd is not installed; a name ending in .tar.gz chooses gzip)',
     )
-    .option('--passphrase-file <file>', 'seal the master key into the archive with this passphrase')
+    .option(
+      '--passphrase-file <file>',
+      "seal the master key into the archive with this passphrase (default: the instance's --backup-passphrase-file, if set)",
+    )
     .option('--no-files', 'leave out artifacts and packages')
     .option('--no-database', 'leave out the database')
     .option('--format <format>', 'text or json', 'text')
     .action(async (o) => {
       if (!o.files && !o.database)
         throw new UsageError('--no-files with --no-database leaves nothing to back up.');
-      const passphrase = o.passphraseFile ? readPassphraseFile(o.passphraseFile) : undefined;
       const inst = loadInstance(o);
+      // the instance's backup passphrase (configure --backup-passphrase-file) unless one is given
+      const passphraseFile = o.passphraseFile ?? inst.config.backupPassphraseFile;
+      const passphrase = passphraseFile ? readPassphraseFile(passphraseFile) : undefined;
       const output = path.resolve(
         o.output ??
           path.join(resolvePath(inst.config, inst.config.paths.backups), defaultArchiveName(inst.name)),

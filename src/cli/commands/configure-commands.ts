@@ -13,6 +13,11 @@ export function register(program: Command) {
     .option('--listen <url>', 'the URL the server listens on, e.g. http://0.0.0.0:8080')
     .option('--node-name <name>', "this node's name")
     .option('--task-cap <n>', 'how many tasks this node runs at once', intOption('--task-cap'))
+    .option(
+      '--backup-passphrase-file <file>',
+      'seal the master key into every scheduled or REST backup with the passphrase in this file',
+    )
+    .option('--no-backup-passphrase-file', 'stop sealing the master key into those backups')
     .option('--skip-validation', 'save the connection string without checking the database (experts only)')
     .option('--allow-other-instance', "accept a database that belongs to another instance's id")
     .option('--home <dir>', 'move the home directory there (copied, verified, then switched)')
@@ -25,6 +30,7 @@ export function register(program: Command) {
         listen: o.listen,
         nodeName: o.nodeName,
         taskCap: o.taskCap,
+        backupPassphraseFile: o.backupPassphraseFile,
         skipValidation: o.skipValidation,
         allowOtherInstance: o.allowOtherInstance,
       });
@@ -53,6 +59,7 @@ export function register(program: Command) {
         Listen: c.listen,
         NodeName: c.nodeName,
         TaskCap: c.taskCap,
+        BackupPassphraseFile: c.backupPassphraseFile ?? null,
         Paths: {
           artifacts: resolvePath(c, c.paths.artifacts),
           packages: resolvePath(c, c.paths.packages),
@@ -75,6 +82,10 @@ export function register(program: Command) {
         ['Listen', view.Listen],
         ['Node name', view.NodeName],
         ['Task cap', view.TaskCap],
+        [
+          'Backup passphrase file',
+          view.BackupPassphraseFile ?? 'none (scheduled backups hold no key bundle)',
+        ],
         ['Artifacts', view.Paths.artifacts],
         ['Packages', view.Paths.packages],
         ['Backups', view.Paths.backups],
