@@ -4,7 +4,8 @@
  *   cuttle backup create   vs  pg_dump -Fc      (time, archive size, peak RSS)
  *   cuttle backup restore  vs  pg_restore -j2   (time, peak RSS) into fresh databases
  * `--compiled` runs the CLI compiled (bench/cli-runner.ts) instead of through tsx.
- * Peak memory is /usr/bin/time -v's "Maximum resident set size" of each child process.
+ * Peak memory is /usr/bin/time -v's "Maximum resident set size" of each child process; CPU is the
+ * command's own and PostgreSQL's (cpu-account.ts): on 2 cores, where the time goes.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { cliArgs } from './cli-runner.js';
+import { type CpuSeconds, commandCpuSeconds, cpuCell, postgresCpuSeconds } from './cpu-account.js';
 import { generateDataset, scaled } from './dataset-generator.js';
 import { settle } from './settle.js';
 
@@ -36,10 +38,12 @@ interface Run {
   seconds: number;
   maxRssMb: number;
   status: number;
+  cpu: CpuSeconds;
   stderr: string;
 }
 
 function timed(cmd: string, cmdArgs: string[]): Run {
+  const pgBefore = postgresCpuSeconds();
   const started = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-v', cmd, ...cmdArgs], {
     encoding: 'utf8',
@@ -47,12 +51,14 @@ function timed(cmd: string, cmdArgs: string[]): Run {
     maxBuffer: 64 << 20,
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = { command: commandCpuSeconds(r.stderr ?? ''), postgres: postgresCpuSeconds() - pgBefore };
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
   if (r.status !== 0) process.stderr.write(`${cmd} ${cmdArgs.join(' ')} failed:\n${r.stdout}\n${r.stderr}\n`);
   return {
     seconds,
     maxRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
     status: r.status ?? -1,
+    cpu,
     stderr: r.stderr,
   };
 }
@@ -121,10 +127,12 @@ async function main() {
     ['backup restore', restore, undefined],
     ['pg_restore -j2', pgRestore, undefined],
   ] as const;
-  console.log('\n| step | time (s) | size | peak RSS (MB) | exit |\n|---|---:|---:|---:|---:|');
+  console.log(
+    '\n| step | time (s) | size | CPU s (command + PostgreSQL) | peak RSS (MB) | exit |\n|---|---:|---:|---:|---:|---:|',
+  );
   for (const [name, r, bytes] of rows) {
     console.log(
-      `| ${name} | ${r.seconds.toFixed(1)} | ${bytes === undefined ? '' : mb(bytes)} | ${r.maxRssMb.toFixed(0)} | ${r.status} |`,
+      `| ${name} | ${r.seconds.toFixed(1)} | ${bytes === undefined ? '' : mb(bytes)} | ${cpuCell(r.cpu)} | ${r.maxRssMb.toFixed(0)} | ${r.status} |`,
     );
   }
   const ratio = (a: number, b: number) => (a / b).toFixed(2);

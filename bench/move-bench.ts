@@ -7,7 +7,8 @@
  *   3. cuttle database move PostgreSQL -> MariaDB (time, rows/s)
  * `--compiled` runs the CLI compiled (bench/cli-runner.ts) instead of through tsx.
  * Peak memory is /usr/bin/time -v's "Maximum resident set size" of each child process; downtime is
- * what the move command reports itself (maintenance on to off).
+ * what the move command reports itself (maintenance on to off); CPU is the command's own and both
+ * PostgreSQL clusters' (cpu-account.ts; pgloader's and MariaDB's own work are not in it).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,13 +18,14 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { startSecondCluster } from '../test/move/move-fixtures.js';
 import { cliArgs } from './cli-runner.js';
+import { type CpuSeconds, commandCpuSeconds, cpuCell, postgresCpuSeconds } from './cpu-account.js';
 import { generateDataset, scaled } from './dataset-generator.js';
 import { settle } from './settle.js';
 
 const args = process.argv.slice(2);
 const scale = Number(args[args.indexOf('--scale') + 1] ?? 0.1) || 0.1;
 const keep = args.includes('--keep');
-/** `--runs N`: the SQLite -> PostgreSQL pair (move and pgloader, alternating) N times; medians decide. */
+/** `--runs N`: the SQLite -> PostgreSQL and PostgreSQL -> PostgreSQL pairs (move and reference tool, alternating) N times each; medians decide. */
 const runs = Math.max(1, Number(args[args.indexOf('--runs') + 1] ?? 1) || 1);
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
@@ -42,10 +44,12 @@ interface Run {
   seconds: number;
   maxRssMb: number;
   status: number;
+  cpu: CpuSeconds;
   out: string;
 }
 
 function timed(cmd: string, cmdArgs: string[], env: Record<string, string> = {}): Run {
+  const pgBefore = postgresCpuSeconds();
   const started = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-v', cmd, ...cmdArgs], {
     encoding: 'utf8',
@@ -53,6 +57,7 @@ function timed(cmd: string, cmdArgs: string[], env: Record<string, string> = {})
     maxBuffer: 256 << 20,
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = { command: commandCpuSeconds(r.stderr ?? ''), postgres: postgresCpuSeconds() - pgBefore };
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
   if (r.status !== 0)
     process.stderr.write(`${cmd} ${cmdArgs.join(' ')} failed:\n${r.stdout}\n${r.stderr.slice(-4000)}\n`);
@@ -60,6 +65,7 @@ function timed(cmd: string, cmdArgs: string[], env: Record<string, string> = {})
     seconds,
     maxRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
     status: r.status ?? -1,
+    cpu,
     out: `${r.stdout}\n${r.stderr}`,
   };
 }
@@ -147,24 +153,50 @@ async function main() {
     const m1 = median(m1s);
     const pgl = pgls.length ? median(pgls) : undefined;
 
-    settle(ports);
-    const m2 = cuttle([
-      'database',
-      'move',
-      '--instance',
-      'bench',
-      '--to',
-      `postgres://postgres@127.0.0.1:${pg2.port}/${db.pg2}`,
-      '--yes',
-    ]);
-    await pgAdmin(pg2.port, `CREATE DATABASE ${db.pd}`);
-    settle(ports);
-    const dump = timed('bash', [
-      '-o',
-      'pipefail',
-      '-c',
-      `${PG_BIN}/pg_dump -h 127.0.0.1 -p 5432 -U postgres ${db.sq} | ${PG_BIN}/psql -q -h 127.0.0.1 -p ${pg2.port} -U postgres -d ${db.pd} >/dev/null`,
-    ]);
+    // the PostgreSQL -> PostgreSQL pair, alternating, `runs` times from the moved instance: each
+    // later run unfences the source, points the instance back at it and empties the targets
+    const onSq = fs.readFileSync(configFile);
+    const m2s: Run[] = [];
+    const dumps: Run[] = [];
+    for (let i = 0; i < runs; i++) {
+      if (i > 0) {
+        cuttle([
+          'database',
+          'unfence',
+          '--instance',
+          'bench',
+          '--storage-connection-string',
+          main5432(db.sq),
+        ]);
+        fs.writeFileSync(configFile, onSq);
+        fs.rmSync(path.join(home, 'moves'), { recursive: true, force: true });
+        for (const d of [db.pg2, db.pd]) await pgAdmin(pg2.port, `DROP DATABASE IF EXISTS ${d} WITH (FORCE)`);
+      }
+      settle(ports);
+      m2s.push(
+        cuttle([
+          'database',
+          'move',
+          '--instance',
+          'bench',
+          '--to',
+          `postgres://postgres@127.0.0.1:${pg2.port}/${db.pg2}`,
+          '--yes',
+        ]),
+      );
+      await pgAdmin(pg2.port, `CREATE DATABASE ${db.pd}`);
+      settle(ports);
+      dumps.push(
+        timed('bash', [
+          '-o',
+          'pipefail',
+          '-c',
+          `${PG_BIN}/pg_dump -h 127.0.0.1 -p 5432 -U postgres ${db.sq} | ${PG_BIN}/psql -q -h 127.0.0.1 -p ${pg2.port} -U postgres -d ${db.pd} >/dev/null`,
+        ]),
+      );
+    }
+    const m2 = median(m2s);
+    const dump = median(dumps);
     settle(ports);
     const m3 = cuttle([
       'database',
@@ -178,10 +210,10 @@ async function main() {
 
     const line = (name: string, r: Run | undefined, extra = '') =>
       r
-        ? `| ${name} | ${r.seconds.toFixed(1)} | ${Math.round(rows / r.seconds).toLocaleString('en-US')} | ${r.maxRssMb.toFixed(0)} | ${r.status} | ${extra} |`
-        : `| ${name} | - | - | - | not run | |`;
+        ? `| ${name} | ${r.seconds.toFixed(1)} | ${Math.round(rows / r.seconds).toLocaleString('en-US')} | ${cpuCell(r.cpu)} | ${r.maxRssMb.toFixed(0)} | ${r.status} | ${extra} |`
+        : `| ${name} | - | - | - | - | not run | |`;
     console.log(
-      '\n| run | time (s) | rows/s | peak RSS (MB) | exit | downtime reported |\n|---|---:|---:|---:|---:|---|',
+      '\n| run | time (s) | rows/s | CPU s (command + PostgreSQL) | peak RSS (MB) | exit | downtime reported |\n|---|---:|---:|---:|---:|---:|---|',
     );
     if (runs > 1) {
       m1s.forEach((r, i) => {
@@ -189,11 +221,19 @@ async function main() {
         console.log(line(`pgloader SQLite -> PostgreSQL, run ${i + 1}`, pgls[i]));
       });
     }
+    if (runs > 1) {
+      m2s.forEach((r, i) => {
+        console.log(
+          line(`move PostgreSQL -> PostgreSQL 2nd cluster (verified), run ${i + 1}`, r, downtime(r.out)),
+        );
+        console.log(line(`pg_dump | psql, same clusters, run ${i + 1}`, dumps[i]));
+      });
+    }
     const med = runs > 1 ? ` (median of ${runs})` : '';
     console.log(line(`move SQLite -> PostgreSQL (verified)${med}`, m1, downtime(m1.out)));
     console.log(line(`pgloader SQLite -> PostgreSQL${med}`, pgl));
-    console.log(line('move PostgreSQL -> PostgreSQL 2nd cluster (verified)', m2, downtime(m2.out)));
-    console.log(line('pg_dump | psql, same clusters', dump));
+    console.log(line(`move PostgreSQL -> PostgreSQL 2nd cluster (verified)${med}`, m2, downtime(m2.out)));
+    console.log(line(`pg_dump | psql, same clusters${med}`, dump));
     console.log(line('move PostgreSQL -> MariaDB (verified)', m3, downtime(m3.out)));
     const ratio = (a: number, b: number) => (a / b).toFixed(2);
     console.log(
