@@ -25,6 +25,9 @@ export function dialectFactory(engine: Engine): DialectFactory {
  * versions of its tables that move with each write committed through `db` (for caches).
  */
 export class Storage {
+  /** Whether openStorage created the database just now (OpenOptions.create): a failed restore drops it again. */
+  createdDatabase = false;
+
   constructor(
     readonly target: ConnectionTarget,
     readonly db: Kysely<Database>,
@@ -55,9 +58,10 @@ export interface OpenOptions {
 export async function openStorage(target: ConnectionTarget, opts: OpenOptions = {}): Promise<Storage> {
   if (target.engine !== 'sqlite') registerSecret(target.password);
   const factory = FACTORIES[target.engine];
+  let created = false;
   if (opts.create) {
     try {
-      await factory.createDatabase(target);
+      created = await factory.createDatabase(target);
     } catch (err) {
       throw classifyConnectionError(err, target);
     }
@@ -74,7 +78,9 @@ export async function openStorage(target: ConnectionTarget, opts: OpenOptions = 
   try {
     await sql`SELECT 1`.execute(db);
     const dialect = await factory.describe(db, target);
-    return new Storage(target, db, dialect, changes);
+    const storage = new Storage(target, db, dialect, changes);
+    storage.createdDatabase = created;
+    return storage;
   } catch (err) {
     await db.destroy().catch(() => {});
     throw classifyConnectionError(err, target);

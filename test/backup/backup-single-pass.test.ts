@@ -129,7 +129,7 @@ describe('backup restore in one pass', { skip: !engine }, () => {
     assert.deepEqual(await digests(t), sourceDigests);
   });
 
-  it('a changed file entry: refused at the end, the target empty again, no file left', async () => {
+  it('a changed file entry: refused at the end, the database it created dropped again, no file left', async () => {
     const bad = path.join(work, 'changed-file.tar.zst');
     let changed = '';
     await repack(good, bad, (name, body) => {
@@ -153,8 +153,16 @@ describe('backup restore in one pass', { skip: !engine }, () => {
         return true;
       },
     );
-    assert.deepEqual(await tablesIn(t), []);
+    // the restore created the database, so it ends as it began: not there
+    await assert.rejects(openStorage(t.target), /does not exist/);
     assert.deepEqual(filesUnder(home), [], 'no file, temporary or not, in the new home');
+
+    // a database that was there (empty) before stays, emptied again
+    const existing = fresh('one-badexisting');
+    await (await openStorage(existing.target, { create: true })).close();
+    await assert.rejects(restore(bad, existing), /fails verification; nothing was restored/);
+    assert.deepEqual(await tablesIn(existing), []);
+    await (await openStorage(existing.target)).close();
   });
 
   it('an archive of Cuttle 0.2.0 (no keyFirst) is verified whole first', async () => {

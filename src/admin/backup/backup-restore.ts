@@ -6,7 +6,7 @@ import { LATEST_SCHEMA_VERSION, migrateToLatest, schemaStatus } from '../../stor
 import { getMeta, META } from '../../storage/repositories/metadata-repository.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import { TABLES } from '../../storage/schema/tables.js';
-import { openStorage, type Storage } from '../../storage/storage.js';
+import { dialectFactory, openStorage, type Storage } from '../../storage/storage.js';
 import { requireCanary } from '../master-key-canary.js';
 import type { Manifest } from './archive-format.js';
 import { type ArchiveHead, readArchiveHead } from './archive-head.js';
@@ -60,6 +60,17 @@ export interface RestoreResult {
  * marker is removed last. A failure puts the restore point back; a killed process leaves the marker.
  */
 export async function restoreBackup(input: RestoreInput): Promise<RestoreResult> {
+  // a database this restore created is dropped again when it fails: the target ends as it began
+  const created = { database: false };
+  try {
+    return await restore(input, created);
+  } catch (err) {
+    if (created.database) await dialectFactory(input.target.engine).dropDatabase(input.target).catch(() => {});
+    throw err;
+  }
+}
+
+async function restore(input: RestoreInput, created: { database: boolean }): Promise<RestoreResult> {
   const started = Date.now();
   const progress = input.progress ?? silentProgress;
   const withDatabase = input.database ?? true;
@@ -67,7 +78,7 @@ export async function restoreBackup(input: RestoreInput): Promise<RestoreResult>
   if (withDatabase && input.target.engine !== 'sqlite') {
     const head = await readArchiveHead(input.archive);
     if (head) {
-      const done = await restoreInOnePass(input, head, progress, started);
+      const done = await restoreInOnePass(input, head, progress, started, created);
       if (done) return done;
     }
   }
@@ -104,6 +115,7 @@ export async function restoreBackup(input: RestoreInput): Promise<RestoreResult>
   }
 
   const storage = await openStorage(input.target, { create: withDatabase });
+  created.database ||= storage.createdDatabase;
   try {
     let restorePoint: RestoreResult['restorePoint'] = 'not-needed';
     if (withDatabase) {
@@ -151,6 +163,7 @@ async function restoreInOnePass(
   head: ArchiveHead,
   progress: ProgressReporter,
   started: number,
+  created: { database: boolean },
 ): Promise<RestoreResult | undefined> {
   const { header } = head;
   if (header.schemaVersion !== LATEST_SCHEMA_VERSION || !header.contents?.database || !header.rowCounts) {
@@ -161,6 +174,7 @@ async function restoreInOnePass(
   const destinations = header.contents.files ? fileDestinations(plan, head.config) : undefined;
   const names = TABLES.map((t) => t.name);
   const storage = await openStorage(input.target, { create: true });
+  created.database = storage.createdDatabase;
   try {
     await requireTargetPrivileges(storage);
     const state = await inspectTarget(storage, names);
