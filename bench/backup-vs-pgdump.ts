@@ -1,5 +1,5 @@
 /**
- * `npm run bench:backup -- [--scale 0.1] [--keep]`: builds the reference dataset (dataset-generator.ts)
+ * `npm run bench:backup -- [--scale 0.1] [--runs N] [--keep]`: builds the reference dataset (dataset-generator.ts)
  * in a fresh PostgreSQL instance, then measures in the same run, on the same machine:
  *   cuttle backup create   vs  pg_dump -Fc      (time, archive size, peak RSS)
  *   cuttle backup restore  vs  pg_restore -j2   (time, peak RSS) into fresh databases
@@ -13,13 +13,21 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { cliArgs } from './cli-runner.js';
-import { type CpuSeconds, commandCpuSeconds, cpuCell, postgresCpuSeconds } from './cpu-account.js';
+import {
+  type CpuSeconds,
+  commandCpuSeconds,
+  cpuCell,
+  postgresCpuSeconds,
+  settledPostgresCpuSeconds,
+} from './cpu-account.js';
 import { generateDataset, scaled } from './dataset-generator.js';
+import { median } from './median.js';
 import { settle } from './settle.js';
 
 const args = process.argv.slice(2);
 const scale = Number(args[args.indexOf('--scale') + 1] ?? 1) || 1;
 const keep = args.includes('--keep');
+const runs = Math.max(1, Number(args[args.indexOf('--runs') + 1] ?? 1) || 1);
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const HOST = process.env.CUTTLE_TEST_PG_HOST ?? '127.0.0.1';
 const PORT = Number(process.env.CUTTLE_TEST_PG_PORT ?? 5432);
@@ -51,7 +59,10 @@ function timed(cmd: string, cmdArgs: string[]): Run {
     maxBuffer: 64 << 20,
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = { command: commandCpuSeconds(r.stderr ?? ''), postgres: postgresCpuSeconds() - pgBefore };
+  const cpu = {
+    command: commandCpuSeconds(r.stderr ?? ''),
+    postgres: settledPostgresCpuSeconds() - pgBefore,
+  };
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
   if (r.status !== 0) process.stderr.write(`${cmd} ${cmdArgs.join(' ')} failed:\n${r.stdout}\n${r.stderr}\n`);
   return {
@@ -101,40 +112,64 @@ async function main() {
 
   const archive = path.join(work, 'cuttle.tar.zst');
   const dump = path.join(work, 'pg.dump');
-  const create = settled(() =>
-    cuttle(['backup', 'create', '--instance', 'bench', '--output', archive, '--no-files']),
-  );
-  const pgDump = settled(() => timed(path.join(PG_BIN, 'pg_dump'), ['-Fc', '-f', dump, dbs.source]));
-
-  await admin((c) => c.query(`CREATE DATABASE ${dbs.pgr}`));
   const keyFile = path.join(home, 'master.key');
-  const restore = settled(() =>
-    cuttle([
-      'backup',
-      'restore',
-      archive,
-      '--storage-connection-string',
-      cs(dbs.cuttle),
-      '--master-key-file',
-      keyFile,
-    ]),
-  );
-  const pgRestore = settled(() => timed(path.join(PG_BIN, 'pg_restore'), ['-j2', '-d', dbs.pgr, dump]));
+  const all: Record<'create' | 'pgDump' | 'restore' | 'pgRestore', Run[]> = {
+    create: [],
+    pgDump: [],
+    restore: [],
+    pgRestore: [],
+  };
+  // `--runs N`: each pair N times, alternating; the medians decide (the machine's speed drifts)
+  for (let i = 0; i < runs; i++) {
+    for (const f of [archive, dump]) fs.rmSync(f, { force: true });
+    await admin(async (c) => {
+      for (const db of [dbs.cuttle, dbs.pgr]) await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await c.query(`CREATE DATABASE ${dbs.pgr}`);
+    });
+    all.create.push(
+      settled(() => cuttle(['backup', 'create', '--instance', 'bench', '--output', archive, '--no-files'])),
+    );
+    all.pgDump.push(settled(() => timed(path.join(PG_BIN, 'pg_dump'), ['-Fc', '-f', dump, dbs.source])));
+    all.restore.push(
+      settled(() =>
+        cuttle([
+          'backup',
+          'restore',
+          archive,
+          '--storage-connection-string',
+          cs(dbs.cuttle),
+          '--master-key-file',
+          keyFile,
+        ]),
+      ),
+    );
+    all.pgRestore.push(settled(() => timed(path.join(PG_BIN, 'pg_restore'), ['-j2', '-d', dbs.pgr, dump])));
+  }
+  const create = median(all.create);
+  const pgDump = median(all.pgDump);
+  const restore = median(all.restore);
+  const pgRestore = median(all.pgRestore);
 
-  const rows = [
-    ['backup create', create, fs.existsSync(archive) ? fs.statSync(archive).size : 0],
-    ['pg_dump -Fc', pgDump, fs.existsSync(dump) ? fs.statSync(dump).size : 0],
-    ['backup restore', restore, undefined],
-    ['pg_restore -j2', pgRestore, undefined],
-  ] as const;
-  console.log(
-    '\n| step | time (s) | size | CPU s (command + PostgreSQL) | peak RSS (MB) | exit |\n|---|---:|---:|---:|---:|---:|',
-  );
-  for (const [name, r, bytes] of rows) {
+  const row = (name: string, r: Run, bytes?: number) =>
     console.log(
       `| ${name} | ${r.seconds.toFixed(1)} | ${bytes === undefined ? '' : mb(bytes)} | ${cpuCell(r.cpu)} | ${r.maxRssMb.toFixed(0)} | ${r.status} |`,
     );
+  console.log(
+    '\n| step | time (s) | size | CPU s (command + PostgreSQL) | peak RSS (MB) | exit |\n|---|---:|---:|---:|---:|---:|',
+  );
+  if (runs > 1) {
+    for (let i = 0; i < runs; i++) {
+      row(`backup create, run ${i + 1}`, all.create[i]!);
+      row(`pg_dump -Fc, run ${i + 1}`, all.pgDump[i]!);
+      row(`backup restore, run ${i + 1}`, all.restore[i]!);
+      row(`pg_restore -j2, run ${i + 1}`, all.pgRestore[i]!);
+    }
   }
+  const med = runs > 1 ? ` (median of ${runs})` : '';
+  row(`backup create${med}`, create, fs.existsSync(archive) ? fs.statSync(archive).size : 0);
+  row(`pg_dump -Fc${med}`, pgDump, fs.existsSync(dump) ? fs.statSync(dump).size : 0);
+  row(`backup restore${med}`, restore);
+  row(`pg_restore -j2${med}`, pgRestore);
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
   console.log(
     `\ncreate/pg_dump time ${ratio(create.seconds, pgDump.seconds)}x, size ${ratio(fs.statSync(archive).size, fs.statSync(dump).size)}x; ` +

@@ -6,6 +6,9 @@ import fs from 'node:fs';
  * and PostgreSQL's, read from /proc before and after. A backend that exits during the run is
  * counted through the postmaster, which reaps it (its cutime/cstime grow by the backend's time).
  * Both clusters of a move are counted (every process named postgres). Linux only; elsewhere NaN.
+ * A backend still exiting when its client has returned is in neither sum for a moment (measured:
+ * half the samples taken right after a client exited missed its backend's time), so the reading
+ * after a command waits until the total stops moving (`settledPostgresCpuSeconds`).
  */
 export interface CpuSeconds {
   command: number;
@@ -38,6 +41,18 @@ export function postgresCpuSeconds(): number {
     ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
   }
   return ticks / TICK;
+}
+
+/** postgresCpuSeconds once two readings 150 ms apart agree (at most 3 s): after a command. */
+export function settledPostgresCpuSeconds(): number {
+  let last = postgresCpuSeconds();
+  for (let i = 0; i < 20; i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150);
+    const now = postgresCpuSeconds();
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
 }
 
 /** The command's user + system seconds from /usr/bin/time -v's report. */

@@ -18,8 +18,15 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { startSecondCluster } from '../test/move/move-fixtures.js';
 import { cliArgs } from './cli-runner.js';
-import { type CpuSeconds, commandCpuSeconds, cpuCell, postgresCpuSeconds } from './cpu-account.js';
+import {
+  type CpuSeconds,
+  commandCpuSeconds,
+  cpuCell,
+  postgresCpuSeconds,
+  settledPostgresCpuSeconds,
+} from './cpu-account.js';
 import { generateDataset, scaled } from './dataset-generator.js';
+import { median } from './median.js';
 import { settle } from './settle.js';
 
 const args = process.argv.slice(2);
@@ -57,7 +64,10 @@ function timed(cmd: string, cmdArgs: string[], env: Record<string, string> = {})
     maxBuffer: 256 << 20,
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = { command: commandCpuSeconds(r.stderr ?? ''), postgres: postgresCpuSeconds() - pgBefore };
+  const cpu = {
+    command: commandCpuSeconds(r.stderr ?? ''),
+    postgres: settledPostgresCpuSeconds() - pgBefore,
+  };
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
   if (r.status !== 0)
     process.stderr.write(`${cmd} ${cmdArgs.join(' ')} failed:\n${r.stdout}\n${r.stderr.slice(-4000)}\n`);
@@ -265,8 +275,3 @@ main().catch((e) => {
   console.error(e);
   process.exitCode = 1;
 });
-
-/** The run with the median time (the lower middle one for an even count). */
-function median(rs: Run[]): Run {
-  return [...rs].sort((a, b) => a.seconds - b.seconds)[Math.floor((rs.length - 1) / 2)]!;
-}
