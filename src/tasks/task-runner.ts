@@ -1,5 +1,6 @@
 import type { MasterKey } from '../crypto/master-key.js';
 import { nowIso } from '../lib/clock.js';
+import { CuttleError } from '../lib/errors.js';
 import { nextChangeNumber } from '../storage/repositories/id-allocator.js';
 import type { Storage } from '../storage/storage.js';
 import { ActivityTree } from './activity-tree.js';
@@ -36,6 +37,8 @@ interface Outcome {
   state: TaskState;
   error: string | null;
   warnings: boolean;
+  /** A typed error's details and hints (lib/errors.ts): logged after the error, as the CLI prints them. */
+  more?: string[];
 }
 
 const ROOT_STATUS: Record<string, ActivityStatus> = {
@@ -85,6 +88,7 @@ export async function runClaimedTask(
     outcome = controller.signal.aborted ? aborted(controller.signal.reason) : failed(err);
   }
   if (log && outcome.error) outcome.error = log.maskText(outcome.error);
+  if (log && outcome.more) outcome.more = outcome.more.map((m) => log!.maskText(m));
   return record(deps, task, outcome, log, activities);
 }
 
@@ -96,8 +100,14 @@ function aborted(reason: unknown): Outcome {
 
 function failed(err: unknown): Outcome {
   const e = err instanceof Error ? err : new Error(String(err));
+  const more = e instanceof CuttleError ? [...e.details, ...e.hints] : [];
   // ScriptTimeoutError (script-runner.ts) is named TimedOut: a step timeout ends the task TimedOut.
-  return { state: e.name === 'TimedOut' ? 'TimedOut' : 'Failed', error: e.message, warnings: true };
+  return {
+    state: e.name === 'TimedOut' ? 'TimedOut' : 'Failed',
+    error: e.message,
+    warnings: true,
+    ...(more.length ? { more } : {}),
+  };
 }
 
 async function record(
@@ -110,6 +120,7 @@ async function record(
   const db = deps.storage.db;
   try {
     if (outcome.error) log?.write(outcome.state === 'Canceled' ? 'Warning' : 'Error', outcome.error);
+    for (const line of outcome.more ?? []) log?.write('Info', line);
     log?.write('Verbose', `${task.name} finished: ${outcome.state}.`);
     activities?.finishAll(
       ROOT_STATUS[outcome.state] ?? 'Failed',

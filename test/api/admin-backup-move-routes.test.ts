@@ -269,6 +269,12 @@ describe('administrator REST endpoints: backups and database move', () => {
     const failed = await taskDone(r2.body.Id);
     assert.equal(failed.State, 'Failed');
     assert.match(failed.ErrorMessage, /passphrase file .*passphrase does not exist/);
+    const failedLog = await call(fx, 'GET', `/api/tasks/${r2.body.Id}/raw`);
+    assert.match(
+      failedLog.text,
+      /configure --backup-passphrase-file/,
+      'the log says where the file comes from',
+    );
     const events = await call(fx, 'GET', `/api/events?regarding=${r2.body.Id}&take=20`);
     assert.ok(events.body.Items.some((x: { Category: string }) => x.Category === 'BackupFailed'));
     assert.deepEqual(

@@ -22,6 +22,29 @@ export function readPassphraseFile(file: string): string {
   return passphrase;
 }
 
+/**
+ * The passphrase of the instance's `configure --backup-passphrase-file`, if one is set. A file that
+ * cannot be used fails with a hint that names the setting: the admin who set it months ago should
+ * not have to guess why a backup reads that file.
+ */
+export function configuredPassphrase(
+  config: { backupPassphraseFile?: string } | undefined,
+): string | undefined {
+  const file = config?.backupPassphraseFile;
+  if (!file) return undefined;
+  try {
+    return readPassphraseFile(file);
+  } catch (err) {
+    if (!(err instanceof PreconditionError)) throw err;
+    throw new PreconditionError(err.message, {
+      hints: [
+        'The instance seals its backups with this file (`cuttle configure --backup-passphrase-file`).',
+        'Put the passphrase back, configure another file, or stop with `cuttle configure --no-backup-passphrase-file`.',
+      ],
+    });
+  }
+}
+
 export interface KeyInput {
   passphrase?: string;
   masterKeyFile?: string;

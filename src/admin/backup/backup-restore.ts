@@ -65,7 +65,10 @@ export async function restoreBackup(input: RestoreInput): Promise<RestoreResult>
   try {
     return await restore(input, created);
   } catch (err) {
-    if (created.database) await dialectFactory(input.target.engine).dropDatabase(input.target).catch(() => {});
+    if (created.database)
+      await dialectFactory(input.target.engine)
+        .dropDatabase(input.target)
+        .catch(() => {});
     throw err;
   }
 }

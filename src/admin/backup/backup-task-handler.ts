@@ -13,7 +13,7 @@ import { enqueueTask } from '../../tasks/task-queue.js';
 import type { TaskContext, TaskOutcome } from '../../tasks/task-types.js';
 import { archiveExtension } from './archive-compression.js';
 import { writeBackup } from './backup-create.js';
-import { readPassphraseFile } from './backup-key.js';
+import { configuredPassphrase } from './backup-key.js';
 import { claimDueBackup, recordScheduledTask } from './backup-schedule.js';
 
 /**
@@ -111,9 +111,7 @@ export async function backupTaskHandler(ctx: TaskContext): Promise<TaskOutcome |
   try {
     // a configured passphrase that cannot be read fails the backup: an archive quietly written
     // without the key bundle the admin asked for would only be found out at restore time
-    const passphrase = config?.backupPassphraseFile
-      ? readPassphraseFile(config.backupPassphraseFile)
-      : undefined;
+    const passphrase = configuredPassphrase(config);
     fs.mkdirSync(dir, { recursive: true });
     const r = await writeBackup({
       storage: ctx.storage,

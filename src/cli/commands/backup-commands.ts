@@ -2,7 +2,12 @@ import path from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { archiveExtension } from '../../admin/backup/archive-compression.js';
 import { writeBackup } from '../../admin/backup/backup-create.js';
-import { archiveKey, hasKeyInput, readPassphraseFile } from '../../admin/backup/backup-key.js';
+import {
+  archiveKey,
+  configuredPassphrase,
+  hasKeyInput,
+  readPassphraseFile,
+} from '../../admin/backup/backup-key.js';
 import { listArchives } from '../../admin/backup/backup-list.js';
 import { restoreBackup } from '../../admin/backup/backup-restore.js';
 import {
@@ -57,8 +62,9 @@ export function register(program: Command) {
         throw new UsageError('--no-files with --no-database leaves nothing to back up.');
       const inst = loadInstance(o);
       // the instance's backup passphrase (configure --backup-passphrase-file) unless one is given
-      const passphraseFile = o.passphraseFile ?? inst.config.backupPassphraseFile;
-      const passphrase = passphraseFile ? readPassphraseFile(passphraseFile) : undefined;
+      const passphrase = o.passphraseFile
+        ? readPassphraseFile(o.passphraseFile)
+        : configuredPassphrase(inst.config);
       const output = path.resolve(
         o.output ??
           path.join(resolvePath(inst.config, inst.config.paths.backups), defaultArchiveName(inst.name)),
