@@ -8,7 +8,7 @@
  * `--compiled` runs the CLI compiled (bench/cli-runner.ts) instead of through tsx.
  * Peak memory is /usr/bin/time -v's "Maximum resident set size" of each child process; downtime is
  * what the move command reports itself (maintenance on to off); CPU is the command's own and both
- * PostgreSQL clusters' (cpu-account.ts; pgloader's and MariaDB's own work are not in it).
+ * PostgreSQL clusters' (cpu-account.ts; the MariaDB server's work is not in it).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
