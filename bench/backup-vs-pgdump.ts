@@ -7,22 +7,16 @@
  * Peak memory is /usr/bin/time -v's "Maximum resident set size" of each child process; CPU is the
  * command's own and PostgreSQL's (cpu-account.ts): on 2 cores, where the time goes.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { cliArgs } from './cli-runner.js';
-import {
-  type CpuSeconds,
-  commandCpuSeconds,
-  cpuCell,
-  postgresCpuSeconds,
-  settledPostgresCpuSeconds,
-} from './cpu-account.js';
+import { cpuCell } from './cpu-account.js';
 import { generateDataset, scaled } from './dataset-generator.js';
 import { median } from './median.js';
 import { settle } from './settle.js';
+import { type Run, timed as run } from './timed.js';
 
 const args = process.argv.slice(2);
 const scale = Number(args[args.indexOf('--scale') + 1] ?? 1) || 1;
@@ -42,37 +36,9 @@ const dbs = {
 };
 const cs = (db: string) => `postgres://postgres@${HOST}:${PORT}/${db}`;
 
-interface Run {
-  seconds: number;
-  maxRssMb: number;
-  status: number;
-  cpu: CpuSeconds;
-  stderr: string;
-}
-
-function timed(cmd: string, cmdArgs: string[]): Run {
-  const pgBefore = postgresCpuSeconds();
-  const started = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...cmdArgs], {
-    encoding: 'utf8',
-    env: { ...process.env, PGHOST: HOST, PGPORT: String(PORT), PGUSER: 'postgres' },
-    maxBuffer: 64 << 20,
-  });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = {
-    command: commandCpuSeconds(r.stderr ?? ''),
-    postgres: settledPostgresCpuSeconds() - pgBefore,
-  };
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
-  if (r.status !== 0) process.stderr.write(`${cmd} ${cmdArgs.join(' ')} failed:\n${r.stdout}\n${r.stderr}\n`);
-  return {
-    seconds,
-    maxRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
-    status: r.status ?? -1,
-    cpu,
-    stderr: r.stderr,
-  };
-}
+/** The cluster's address for pg_dump and pg_restore. */
+const PG_ENV = { PGHOST: HOST, PGPORT: String(PORT), PGUSER: 'postgres' };
+const timed = (cmd: string, cmdArgs: string[]): Run => run(cmd, cmdArgs, PG_ENV);
 
 const CLI = cliArgs(args.includes('--compiled'));
 const cuttle = (a: string[]) => timed(process.execPath, [...CLI, ...a]);

@@ -18,16 +18,11 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { startSecondCluster } from '../test/move/move-fixtures.js';
 import { cliArgs } from './cli-runner.js';
-import {
-  type CpuSeconds,
-  commandCpuSeconds,
-  cpuCell,
-  postgresCpuSeconds,
-  settledPostgresCpuSeconds,
-} from './cpu-account.js';
+import { cpuCell } from './cpu-account.js';
 import { generateDataset, scaled } from './dataset-generator.js';
 import { median } from './median.js';
 import { settle } from './settle.js';
+import { type Run, timed } from './timed.js';
 
 const args = process.argv.slice(2);
 const scale = Number(args[args.indexOf('--scale') + 1] ?? 0.1) || 0.1;
@@ -46,39 +41,6 @@ const db = {
   pd: `bench_pd_${suffix}`,
   my: `bench_mv_my_${suffix}`,
 };
-
-interface Run {
-  seconds: number;
-  maxRssMb: number;
-  status: number;
-  cpu: CpuSeconds;
-  out: string;
-}
-
-function timed(cmd: string, cmdArgs: string[], env: Record<string, string> = {}): Run {
-  const pgBefore = postgresCpuSeconds();
-  const started = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...cmdArgs], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    maxBuffer: 256 << 20,
-  });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = {
-    command: commandCpuSeconds(r.stderr ?? ''),
-    postgres: settledPostgresCpuSeconds() - pgBefore,
-  };
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
-  if (r.status !== 0)
-    process.stderr.write(`${cmd} ${cmdArgs.join(' ')} failed:\n${r.stdout}\n${r.stderr.slice(-4000)}\n`);
-  return {
-    seconds,
-    maxRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
-    status: r.status ?? -1,
-    cpu,
-    out: `${r.stdout}\n${r.stderr}`,
-  };
-}
 
 const CLI = cliArgs(args.includes('--compiled'));
 const cuttle = (a: string[]) => timed(process.execPath, [...CLI, ...a]);
