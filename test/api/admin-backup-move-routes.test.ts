@@ -21,7 +21,7 @@ import { moveLauncher } from '../../src/server/routes/move-routes.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { TaskExecutor } from '../../src/tasks/task-executor.js';
 import { type ApiFixture, call } from '../helpers/api-server.js';
-import { CLI_ARGS } from '../helpers/cli.js';
+import { CLI_ARGS, runCli } from '../helpers/cli.js';
 import { secretPassword } from '../helpers/db-admin.js';
 import { ENGINES, type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
 
@@ -246,8 +246,11 @@ describe('administrator REST endpoints: backups and database move', () => {
       redactText('The passphrase is shorter than 8 characters.'),
       'The passphrase is shorter than 8 characters.',
     );
-    await configureInstance(loadInstance({ instance: fx.name }), { backupPassphraseFile: passFile });
+    // the CLI flag, in Octopus's camelCase spelling
+    const set = await runCli(['configure', '--instance', fx.name, `--backupPassphraseFile=${passFile}`]);
+    assert.equal(set.code, 0, set.all);
     assert.equal(loadInstance({ instance: fx.name }).config.backupPassphraseFile, passFile);
+    assert.match((await runCli(['show-configuration', '--instance', fx.name])).stdout, new RegExp(passFile));
 
     const r = await call(fx, 'POST', '/api/admin/backups', {});
     const task = await taskDone(r.body.Id);
@@ -263,8 +266,27 @@ describe('administrator REST endpoints: backups and database move', () => {
     const key = await archiveKey(head, { passphrase });
     assert.equal(key.id, fx.key.id);
 
+    // `backup create` on the command line takes the instance's passphrase file too
+    const cliArchive = path.join(tempDir('backup-pass-cli'), 'cli.tar.zst');
+    const created = await runCli(['backup', 'create', '--instance', fx.name, '--output', cliArchive]);
+    assert.equal(created.code, 0, created.all);
+    assert.match(created.stdout, /sealed in the archive with the passphrase/);
+    assert.ok(!created.all.includes(passphrase), 'the passphrase is not printed');
+    assert.equal((await archiveKey((await readArchiveHead(cliArchive))!, { passphrase })).id, fx.key.id);
+
     // the file gone: the backup fails and says which file, with an event; nothing is written
     fs.rmSync(passFile);
+    const cliFailed = await runCli([
+      'backup',
+      'create',
+      '--instance',
+      fx.name,
+      '--output',
+      `${cliArchive}.2`,
+    ]);
+    assert.equal(cliFailed.code, 2, cliFailed.all);
+    assert.match(cliFailed.all, /does not exist[\s\S]*configure --backup-passphrase-file/);
+    assert.ok(!fs.existsSync(`${cliArchive}.2`));
     const r2 = await call(fx, 'POST', '/api/admin/backups', {});
     const failed = await taskDone(r2.body.Id);
     assert.equal(failed.State, 'Failed');
@@ -283,8 +305,13 @@ describe('administrator REST endpoints: backups and database move', () => {
       'no archive from the failed run',
     );
 
-    await configureInstance(loadInstance({ instance: fx.name }), { backupPassphraseFile: false });
+    const off = await runCli(['configure', '--instance', fx.name, '--no-backup-passphrase-file']);
+    assert.equal(off.code, 0, off.all);
     assert.equal(loadInstance({ instance: fx.name }).config.backupPassphraseFile, undefined);
+    assert.match(
+      (await runCli(['show-configuration', '--instance', fx.name])).stdout,
+      /Backup passphrase file +none/,
+    );
     for (const f of written) fs.rmSync(path.join(dir, f));
   });
 
