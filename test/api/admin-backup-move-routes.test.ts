@@ -20,6 +20,7 @@ import { buildServer } from '../../src/server/build-server.js';
 import { moveLauncher } from '../../src/server/routes/move-routes.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { TaskExecutor } from '../../src/tasks/task-executor.js';
+import { archiveText } from '../backup/setup.js';
 import { type ApiFixture, call } from '../helpers/api-server.js';
 import { CLI_ARGS, runCli } from '../helpers/cli.js';
 import { secretPassword } from '../helpers/db-admin.js';
@@ -265,6 +266,11 @@ describe('administrator REST endpoints: backups and database move', () => {
     // the bundle opens with the passphrase alone and proves the instance's key
     const key = await archiveKey(head, { passphrase });
     assert.equal(key.id, fx.key.id);
+    assert.ok(!archiveText(path.join(dir, written[0]!)).includes(passphrase), 'not in the archive');
+    const succeeded = await call(fx, 'GET', `/api/events?regarding=${r.body.Id}&take=20`);
+    const event = succeeded.body.Items.find((x: { Category: string }) => x.Category === 'BackupSucceeded');
+    assert.equal(JSON.parse(event.Details).KeyBundle, true);
+    assert.ok(!succeeded.text.includes(passphrase), 'not in the events');
 
     // `backup create` on the command line takes the instance's passphrase file too
     const cliArchive = path.join(tempDir('backup-pass-cli'), 'cli.tar.zst');
