@@ -145,7 +145,11 @@ function pgLiteral(v: unknown): string {
  */
 async function* copyWholeTable(db: Kysely<Database>, table: TableSpec): AsyncGenerator<Buffer> {
   const cols = table.columns.map((c) => quoteIdent(c.name)).join(', ');
-  const text = `COPY ${quoteIdent(table.name)} (${cols}) TO STDOUT`;
+  yield* copyOut(db, `COPY ${quoteIdent(table.name)} (${cols}) TO STDOUT`);
+}
+
+/** A `COPY ... TO STDOUT` statement's raw pieces (the PostgreSQL driver streams them as rows). */
+async function* copyOut(db: Kysely<Database>, text: string): AsyncGenerator<Buffer> {
   for await (const result of db.getExecutor().stream(sql.raw(text).compile(db), 1)) {
     yield* result.rows as unknown as Buffer[];
   }
@@ -173,10 +177,10 @@ async function* copyTable(
     if (after.length !== pk.length) throw new Error(`${table.name}: a resume key needs ${pk.length} values`);
     where = ` WHERE (${pk.join(', ')}) > (${after.map(pgLiteral).join(', ')})`;
   }
-  const text = `COPY (SELECT ${exprs} FROM ${quoteIdent(table.name)}${where} ORDER BY ${pk
-    .map((k) => `${k} ASC`)
-    .join(', ')}) TO STDOUT`;
-  for await (const result of db.getExecutor().stream(sql.raw(text).compile(db), 1)) {
-    yield* result.rows as unknown as Buffer[];
-  }
+  yield* copyOut(
+    db,
+    `COPY (SELECT ${exprs} FROM ${quoteIdent(table.name)}${where} ORDER BY ${pk
+      .map((k) => `${k} ASC`)
+      .join(', ')}) TO STDOUT`,
+  );
 }

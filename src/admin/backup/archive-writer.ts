@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { PreconditionError, RuntimeFailure } from '../../lib/errors.js';
-import { compressionFor, compressor } from './archive-compression.js';
+import { compressionFor, compressor as compressorFor } from './archive-compression.js';
 import { contentInChecksum, ENTRY } from './archive-format.js';
 import { BLOCK, entryHeader, padding } from './tar-codec.js';
 
@@ -33,9 +33,10 @@ export function outputError(err: unknown, file: string): PreconditionError | Run
 }
 
 /**
- * Writes a tar stream through the compressor (archive-compression.ts) to `<file>.partial`; `finish` appends the whole-archive
- * checksum, fsyncs and renames, so `<file>` is either complete or absent. Writes wait for the
- * compressor to drain: memory stays at one entry's buffer plus zlib's window.
+ * Writes a tar stream through the compressor (archive-compression.ts) to `<file>.partial`; `finish`
+ * appends the whole-archive checksum, fsyncs and renames, so `<file>` is either complete or absent.
+ * Writes wait for the compressor to drain: memory stays at one entry's buffer plus the
+ * compressor's own.
  */
 export class ArchiveWriter {
   private readonly hash: Hash = createHash('sha256');
@@ -46,18 +47,18 @@ export class ArchiveWriter {
   private constructor(
     readonly file: string,
     readonly partial: string,
-    private readonly gzip: Duplex,
+    private readonly compressor: Duplex,
     private readonly out: fs.WriteStream,
   ) {
     const onError = (e: unknown) => {
       this.failure ??= e;
     };
-    gzip.on('error', onError);
+    compressor.on('error', onError);
     out.on('error', onError);
     this.closed = new Promise((resolve) => {
       out.on('close', resolve);
     });
-    gzip.pipe(out);
+    compressor.pipe(out);
   }
 
   static async create(file: string): Promise<ArchiveWriter> {
@@ -69,16 +70,16 @@ export class ArchiveWriter {
     } catch (err) {
       throw outputError(err, file);
     }
-    let gzip: Duplex;
+    let compressor: Duplex;
     try {
-      gzip = compressor(compressionFor(file));
+      compressor = compressorFor(compressionFor(file));
     } catch (err) {
       fs.closeSync(fd);
       fs.rmSync(partial, { force: true });
       throw err;
     }
     const out = fs.createWriteStream(partial, { fd, highWaterMark: 1 << 20 });
-    return new ArchiveWriter(file, partial, gzip, out);
+    return new ArchiveWriter(file, partial, compressor, out);
   }
 
   get compressedBytes(): number {
@@ -93,17 +94,17 @@ export class ArchiveWriter {
     this.check();
     if (checksummed) this.hash.update(buf);
     this.bytesIn += buf.length;
-    if (!this.gzip.write(buf)) {
+    if (!this.compressor.write(buf)) {
       await new Promise<void>((resolve) => {
         const done = () => {
-          this.gzip.off('drain', done);
+          this.compressor.off('drain', done);
           this.out.off('error', done);
-          this.gzip.off('error', done);
+          this.compressor.off('error', done);
           resolve();
         };
-        this.gzip.on('drain', done);
+        this.compressor.on('drain', done);
         this.out.once('error', done);
-        this.gzip.once('error', done);
+        this.compressor.once('error', done);
       });
       this.check();
     }
@@ -146,7 +147,7 @@ export class ArchiveWriter {
     const digest = this.hash.copy().digest('hex');
     await this.addEntry(ENTRY.checksum, Buffer.from(`${digest}\n`));
     await this.write(Buffer.alloc(BLOCK * 2));
-    this.gzip.end();
+    this.compressor.end();
     await this.closed;
     this.check();
     try {
@@ -165,7 +166,7 @@ export class ArchiveWriter {
 
   /** Stops writing and removes the partial file. */
   async abort(): Promise<void> {
-    this.gzip.destroy();
+    this.compressor.destroy();
     this.out.destroy();
     await this.closed;
     fs.rmSync(this.partial, { force: true });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { InstanceConfig } from '../../config/instance-config.js';
 import { sealKeyBundle } from '../../crypto/key-bundle.js';
 import type { MasterKey } from '../../crypto/master-key.js';
@@ -15,6 +15,7 @@ import type { Database } from '../../storage/schema/database-types.js';
 import { TABLES } from '../../storage/schema/tables.js';
 import { withSnapshot } from '../../storage/snapshot.js';
 import type { Storage } from '../../storage/storage.js';
+import { countRows } from '../../storage/table-counts.js';
 import { readTableText } from '../../storage/table-reader.js';
 import {
   ARCHIVE_FORMAT,
@@ -100,7 +101,7 @@ export async function writeBackup(input: BackupInput): Promise<BackupResult> {
       await withSnapshot(input.storage, async (db) => {
         const marker = await readRestoreMarker(db);
         if (marker) throw incompleteRestoreError(marker, input.storage.description);
-        const counts = await countRows(db);
+        const counts = await countAllRows(db);
         await writeHead(Object.fromEntries(counts));
         tables.push(...(await writeTables(db, writer, progress, artifactPaths, counts)));
       });
@@ -172,12 +173,9 @@ async function writeKeyAndConfig(input: BackupInput, writer: ArchiveWriter): Pro
   return entries;
 }
 
-async function countRows(db: Kysely<Database>): Promise<Map<string, number>> {
+async function countAllRows(db: Kysely<Database>): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  for (const t of TABLES) {
-    const r = await sql<{ n: number | string }>`SELECT count(*) AS n FROM ${sql.table(t.name)}`.execute(db);
-    counts.set(t.name, Number(r.rows[0]!.n));
-  }
+  for (const t of TABLES) counts.set(t.name, await countRows(db, t.name));
   return counts;
 }
 

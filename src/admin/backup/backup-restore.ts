@@ -11,7 +11,7 @@ import { requireCanary } from '../master-key-canary.js';
 import type { Manifest } from './archive-format.js';
 import { type ArchiveHead, readArchiveHead } from './archive-head.js';
 import { archiveKey, type KeyInput } from './backup-key.js';
-import { ArchiveChecker, type ArchiveContents, readAndVerify } from './backup-verify.js';
+import { ArchiveChecker, type ArchiveContents, failsVerification, readAndVerify } from './backup-verify.js';
 import { applyInstance, fileDestinations, planInstance } from './restore-instance.js';
 import { loadArchive } from './restore-load.js';
 import { incompleteRestoreError } from './restore-marker.js';
@@ -87,14 +87,7 @@ async function restore(input: RestoreInput, created: { database: boolean }): Pro
   }
 
   const contents = await readAndVerify(input.archive, progress);
-  if (contents.problems.length) {
-    throw new PreconditionError(
-      `The backup archive ${input.archive} fails verification; nothing was restored.`,
-      {
-        details: contents.problems,
-      },
-    );
-  }
+  if (contents.problems.length) throw failsVerification(input.archive, contents.problems);
   const manifest = contents.manifest;
   if (manifest.schemaVersion > LATEST_SCHEMA_VERSION) {
     throw new PreconditionError(

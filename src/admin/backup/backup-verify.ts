@@ -1,7 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { KeyBundle } from '../../crypto/key-bundle.js';
+import { PreconditionError } from '../../lib/errors.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
-import { NULL_FIELD, splitLines, unescapeText } from '../../storage/row-text.js';
+import { countLines, NULL_FIELD, splitLines, unescapeText } from '../../storage/row-text.js';
 import {
   type ArchiveHeader,
   ENTRY,
@@ -65,16 +66,20 @@ export async function readAndVerify(
         const h = createHash('sha256');
         for await (const piece of reader.bodyChunks()) h.update(piece);
         checker.fileEntry(entry.name, entry.size, h.digest('hex'));
-      } else if (entry.name === ENTRY.checksum) {
-        const computed = reader.hashBeforeEntry;
-        checker.checksum((await reader.readBody()).toString('utf8').trim(), computed);
-      } else checker.other(entry.name, await reader.readBody());
+      } else await checker.otherEntry(reader, entry.name);
     }
     await reader.finish();
   } finally {
     reader.close();
   }
   return checker.result(reader.compressedBytesRead);
+}
+
+/** The refusal of an archive whose entries do not match its manifest: nothing was restored. */
+export function failsVerification(file: string, problems: string[]): PreconditionError {
+  return new PreconditionError(`The backup archive ${file} fails verification; nothing was restored.`, {
+    details: problems,
+  });
 }
 
 export function archiveDamaged(file: string, what: string): ArchiveDamagedError {
@@ -128,8 +133,7 @@ export class ArchiveChecker {
     seen.hash.update(body);
     seen.bytes += body.length;
     seen.chunks++;
-    let n = 0;
-    for (let i = body.indexOf(10); i >= 0; i = body.indexOf(10, i + 1)) n++;
+    const n = countLines(body);
     seen.rows += n;
     this.rowsRead += n;
     if (table === 'instance_metadata') collectMetadata(entryName, body, this.metadata);
@@ -149,12 +153,19 @@ export class ArchiveChecker {
     this.files.set(entryName, { size, sha256: digest });
   }
 
-  checksum(stored: string, computed: string): void {
-    this.sum = { stored, computed };
+  /**
+   * An entry that is neither a table chunk nor a file, read from `reader` (positioned at it):
+   * archive.sha256 against the hash of everything before it, or one of `other`'s.
+   */
+  async otherEntry(reader: ArchiveReader, name: string): Promise<void> {
+    if (name === ENTRY.checksum) {
+      const computed = reader.hashBeforeEntry;
+      this.sum = { stored: (await reader.readBody()).toString('utf8').trim(), computed };
+    } else this.other(name, await reader.readBody());
   }
 
   /** The header, manifest, key bundle and config entries (anything else is a problem). */
-  other(name: string, body: Buffer): void {
+  private other(name: string, body: Buffer): void {
     if (name === ENTRY.header) this.header = parseJson(body, name, (w) => this.damaged(w));
     else if (name === ENTRY.manifest) this.manifest = parseJson(body, name, (w) => this.damaged(w));
     else if (name === ENTRY.keyBundle || name === ENTRY.config) {

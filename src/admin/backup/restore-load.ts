@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PreconditionError, RuntimeFailure } from '../../lib/errors.js';
+import { RuntimeFailure } from '../../lib/errors.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { bulkLoadText } from '../../storage/bulk-load/bulk-loader.js';
 import {
@@ -13,11 +13,11 @@ import {
 import { RowTextHasher, wholeLines } from '../../storage/row-text.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import type { Storage } from '../../storage/storage.js';
-import { ENTRY, fileOfEntry, type Manifest, tableOfEntry } from './archive-format.js';
+import { fileOfEntry, type Manifest, tableOfEntry } from './archive-format.js';
 import { legacyLinesToRowText } from './archive-format-1.js';
 import { ArchiveDamagedError, type ArchiveEntryHeader, ArchiveReader } from './archive-reader.js';
 import { safeJoin } from './backup-files.js';
-import type { ArchiveChecker, ArchiveContents } from './backup-verify.js';
+import { type ArchiveChecker, type ArchiveContents, failsVerification } from './backup-verify.js';
 import { checkRestoredTable } from './restore-target.js';
 
 export interface LoadOptions {
@@ -175,12 +175,7 @@ export async function loadArchive(
         if (r.pending) pendingFiles.push(r.pending);
       } else if (f && dest) {
         await restoreFile(reader, safeJoin(dest, f.path), fileHashes.get(`${f.folder}/${f.path}`), f);
-      } else if (checker && !f && !table) {
-        if (name === ENTRY.checksum) {
-          const computed = reader.hashBeforeEntry;
-          checker.checksum((await reader.readBody()).toString('utf8').trim(), computed);
-        } else checker.other(name, await reader.readBody());
-      }
+      } else if (checker && !f && !table) await checker.otherEntry(reader, name);
       await next();
     }
     if (checker) await reader.finish();
@@ -199,11 +194,7 @@ export async function loadArchive(
   try {
     if (checker) {
       contents = checker.result(reader.compressedBytesRead);
-      if (contents.problems.length) {
-        throw new PreconditionError(`The backup archive ${file} fails verification; nothing was restored.`, {
-          details: contents.problems,
-        });
-      }
+      if (contents.problems.length) throw failsVerification(file, contents.problems);
     }
     const tables = (manifest ?? contents?.manifest)?.tables ?? [];
     if (opts.database && storage) {

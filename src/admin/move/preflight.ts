@@ -13,10 +13,10 @@ import { CuttleError } from '../../lib/errors.js';
 import { schemaStatus } from '../../storage/migrator.js';
 import { TABLES } from '../../storage/schema/tables.js';
 import { openStorage, type Storage } from '../../storage/storage.js';
+import { countRows } from '../../storage/table-counts.js';
 import type { Instance } from '../instance-context.js';
 import { readTargetMarker } from './move-journal.js';
 import { MOVE_STEPS, type MoveOptions, type MovePlan, type PreflightProblem } from './move-plan.js';
-import { countRows } from './table-counts.js';
 
 export interface PreflightInput {
   inst: Instance;
