@@ -1,5 +1,6 @@
 import type { ConnectionTarget } from '../../config/connection-string.js';
 import { describeTarget } from '../../config/connection-string.js';
+import type { MasterKey } from '../../crypto/master-key.js';
 import { CuttleError, PreconditionError, RuntimeFailure } from '../../lib/errors.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { LATEST_SCHEMA_VERSION, migrateToLatest, schemaStatus } from '../../storage/migrator.js';
@@ -10,7 +11,7 @@ import { dialectFactory, openStorage, type Storage } from '../../storage/storage
 import { requireCanary } from '../master-key-canary.js';
 import type { Manifest } from './archive-format.js';
 import { type ArchiveHead, readArchiveHead } from './archive-head.js';
-import { archiveKey, type KeyInput } from './backup-key.js';
+import { archiveKey, type KeyInput, requireArchiveCanary } from './backup-key.js';
 import { ArchiveChecker, type ArchiveContents, failsVerification, readAndVerify } from './backup-verify.js';
 import { applyInstance, fileDestinations, planInstance } from './restore-instance.js';
 import { loadArchive } from './restore-load.js';
@@ -78,11 +79,15 @@ async function restore(input: RestoreInput, created: { database: boolean }): Pro
   const progress = input.progress ?? silentProgress;
   const withDatabase = input.database ?? true;
 
+  // a key the one-pass attempt proved before it found the target not empty: the two-pass path
+  // checks it against the verified archive's canary instead of deriving it again (scrypt)
+  let proved: MasterKey | undefined;
   if (withDatabase && input.target.engine !== 'sqlite') {
     const head = await readArchiveHead(input.archive);
     if (head) {
-      const done = await restoreInOnePass(input, head, progress, started, created);
-      if (done) return done;
+      const attempt = await restoreInOnePass(input, head, progress, started, created);
+      if ('done' in attempt) return attempt.done;
+      proved = attempt.key;
     }
   }
 
@@ -101,7 +106,8 @@ async function restore(input: RestoreInput, created: { database: boolean }): Pro
     });
   }
   const specs = tableSpecsFor(manifest);
-  const key = await archiveKey(contents, input.key);
+  const key = proved ?? (await archiveKey(contents, input.key));
+  if (proved) requireArchiveCanary(contents, proved);
   const plan = planInstance({ instance: input.instance, home: input.home, overwrite: input.overwrite });
   const destinations = manifest.contents.files ? fileDestinations(plan, contents.config) : undefined;
   if (!withDatabase && plan.kind === 'none' && !destinations) {
@@ -152,7 +158,8 @@ async function restore(input: RestoreInput, created: { database: boolean }): Pro
  * again, so it ends as it began. A target that is not empty (which `--overwrite` would replace
  * after taking a restore point), an older schema and SQLite (whose free-space check needs the
  * manifest's sizes) take the two-pass path, which verifies the whole archive before touching the
- * target. Returns undefined when the target is not empty.
+ * target. Returns `{ done }` when it restored; otherwise what the two-pass path takes over: the key
+ * once it was proved (the target was not empty).
  */
 async function restoreInOnePass(
   input: RestoreInput,
@@ -160,10 +167,10 @@ async function restoreInOnePass(
   progress: ProgressReporter,
   started: number,
   created: { database: boolean },
-): Promise<RestoreResult | undefined> {
+): Promise<{ done: RestoreResult } | { key?: MasterKey }> {
   const { header } = head;
   if (header.schemaVersion !== LATEST_SCHEMA_VERSION || !header.contents?.database || !header.rowCounts) {
-    return undefined;
+    return {};
   }
   const key = await archiveKey(head, input.key);
   const plan = planInstance({ instance: input.instance, home: input.home, overwrite: input.overwrite });
@@ -174,7 +181,7 @@ async function restoreInOnePass(
   try {
     await requireTargetPrivileges(storage);
     const state = await inspectTarget(storage, names);
-    if (!state.empty) return undefined;
+    if (!state.empty) return { key };
     await prepareSchema(storage, LATEST_SCHEMA_VERSION, TABLES, {
       archive: input.archive,
       started: new Date().toISOString(),
@@ -198,7 +205,7 @@ async function restoreInOnePass(
       throw err;
     }
     const manifest = contents.manifest;
-    return {
+    const done: RestoreResult = {
       archive: input.archive,
       storage: describeTarget(input.target),
       engine: storage.dialect.label,
@@ -210,6 +217,7 @@ async function restoreInOnePass(
       instance: plan.kind === 'none' ? undefined : { name: plan.name, configFile: plan.configFile },
       durationMs: Date.now() - started,
     };
+    return { done };
   } finally {
     await storage.close();
   }
