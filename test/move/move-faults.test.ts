@@ -109,8 +109,8 @@ describe('cuttle database move: SIGKILL at every step, then --resume', { concurr
     });
   }
 
-  // from PostgreSQL to PostgreSQL the servers' own digests differ first (server-digest.ts) and the
-  // row text comparison then names the row
+  // a SQLite source streams in rowid order, a PostgreSQL one COPY to COPY in heap order; either way
+  // the natural-order check differs, the key-order one names the row
   for (const from of [...new Set<Engine>(['sqlite', PG])]) {
     it(`corruption on the target between copy and verify (${from} -> ${PG}): cutover refused, row named`, async () => {
       const ti = await makeInstance(from, `mfc${from.slice(0, 2)}`, { rowsPerTable: 20 });
