@@ -1,10 +1,10 @@
-import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { registerBackupTasks } from '../admin/backup/backup-task-handler.js';
 import { type InstanceRef, loadInstance, openInstanceStorage } from '../admin/instance-context.js';
+import { writeFileAtomic } from '../config/atomic-file.js';
 import type { MasterKey } from '../crypto/master-key.js';
 import { nowIso } from '../lib/clock.js';
 import { PreconditionError } from '../lib/errors.js';
@@ -132,6 +132,10 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeHandle> {
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
+    // The service command returns once the node's state file names a URL that answers, then takes
+    // this file: written first, in one rename, or that command could find it missing or half
+    // written and the key (stored hashed) would be lost.
+    if (admin && opts.initialAdminFile) writeFileAtomic(opts.initialAdminFile, JSON.stringify(admin), 0o600);
     writePidFile(home, process.pid);
     writeNodeState(home, {
       pid: process.pid,
@@ -145,7 +149,6 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeHandle> {
     print(`Cuttle node "${nodeId}" of instance "${inst.name}" is listening on ${url}`);
     print(`  database: ${storage.description}; up to ${inst.config.taskCap} tasks at once`);
     if (admin && opts.initialAdminFile) {
-      fs.writeFileSync(opts.initialAdminFile, JSON.stringify(admin), { mode: 0o600 });
       print(
         `First start: created the administrator "${admin.username}"; its API key was handed to the service command.`,
       );
