@@ -141,8 +141,8 @@ export async function loadArchive(
               yield body;
               report(rows);
             } else if (checker) {
-              // the pieces as the inflater gave them: a chunk joined into one buffer first was
-              // ~800 MB more to allocate (and collect) per gigabyte restored
+              // the pieces as the inflater gave them: joining each chunk into one buffer first
+              // copied every table byte once more (0.2 to 0.3 CPU-s and 12 MB at bench scale 1)
               const entryName = state.entry.name;
               let first = true;
               for await (const piece of reader.bodyChunks()) {
