@@ -46,6 +46,8 @@ export class TaskExecutor {
   private started = false;
   private claiming = false;
   private claimAgain = false;
+  /** The claim round in flight (settled when none is): what it claims, it launches. */
+  private claimRound: Promise<void> = Promise.resolve();
   private taskCap: number;
   private readonly o: Required<Omit<ExecutorOptions, 'taskTimeoutMs'>> & { taskTimeoutMs?: number };
   private readonly onWake = () => this.tick();
@@ -105,7 +107,13 @@ export class TaskExecutor {
   async drain(timeoutMs?: number): Promise<boolean> {
     this.draining = true;
     if (this.o.nodeHeartbeat) await this.heartbeat();
-    const all = Promise.all([...this.running.values()].map((r) => r.done)).then(() => true);
+    // A claim that started before the drain still launches what it claims (the rows are this
+    // node's by then): wait for it, then for everything running. Taking the running set at once
+    // let a drain report "nothing running" while a claim in flight was about to start a task (a
+    // stopped node then left it Executing; seen as a flaky executor test).
+    const all = this.claimRound
+      .then(() => Promise.all([...this.running.values()].map((r) => r.done)))
+      .then(() => true);
     if (timeoutMs === undefined) return all;
     return Promise.race([all, new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref())]);
   }
@@ -144,7 +152,11 @@ export class TaskExecutor {
     const free = this.taskCap - this.running.size;
     if (free <= 0) return;
     this.claiming = true;
-    claimTasks(this.o.storage, { nodeId: this.o.nodeId, limit: free, leaseMs: this.o.leaseMs })
+    this.claimRound = claimTasks(this.o.storage, {
+      nodeId: this.o.nodeId,
+      limit: free,
+      leaseMs: this.o.leaseMs,
+    })
       .then((tasks) => {
         for (const t of tasks) this.launch(t);
         if (tasks.length === free) this.claimAgain = true;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { MasterKey } from '../../src/crypto/master-key.js';
 import { onTaskStateChange, registerTaskHandler } from '../../src/tasks/handler-registry.js';
 import { runScript } from '../../src/tasks/script-runner.js';
@@ -249,6 +250,69 @@ for (const engine of EXECUTOR_ENGINES) {
         assert.equal(r.state, 'Canceled');
         assert.match(r.error_message!, /node running the task was stopped/);
       } finally {
+        executor = new TaskExecutor({
+          storage: t.storage,
+          key,
+          home,
+          nodeId: 'node-a',
+          taskCap: 3,
+          pollMs: 200,
+        });
+        await executor.start();
+      }
+    });
+
+    // A claim in flight when the drain starts launches what it claims: the drain must wait for
+    // it. PostgreSQL lets the test hold the claim (its SELECT ... FOR UPDATE) on a table lock.
+    it('a drain waits for a claim already in flight and for the task it launches', {
+      skip: engine !== 'postgres',
+    }, async () => {
+      await executor.stop();
+      const ex = new TaskExecutor({
+        storage: t.storage,
+        key,
+        home,
+        nodeId: 'node-d',
+        taskCap: 2,
+        pollMs: 60_000,
+      });
+      const locker = await t.another();
+      let release!: () => void;
+      const released = new Promise<void>((r) => {
+        release = r;
+      });
+      try {
+        const task = await queue('echo claimed late');
+        let locked!: () => void;
+        const lockTaken = new Promise<void>((r) => {
+          locked = r;
+        });
+        const holding = locker.db.transaction().execute(async (trx) => {
+          await sql`LOCK TABLE server_tasks IN EXCLUSIVE MODE`.execute(trx);
+          locked();
+          await released;
+        });
+        await lockTaken;
+        await ex.start(); // its first claim now waits on the lock
+        await waitFor('the claim to wait on the lock', async () => {
+          const r = await sql<{ n: string | number }>`SELECT count(*) AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(locker.db);
+          return Number(r.rows[0]!.n) > 0;
+        });
+        let drainedYet = false;
+        const drained = ex.drain().then((ok) => {
+          drainedYet = true;
+          return ok;
+        });
+        await sleep(300);
+        assert.equal(drainedYet, false, 'the drain waits for the claim in flight');
+        release();
+        await holding;
+        assert.equal(await drained, true);
+        assert.equal((await row(task)).state, 'Success', 'the claimed task ran before the drain ended');
+        await ex.stop();
+      } finally {
+        release();
         executor = new TaskExecutor({
           storage: t.storage,
           key,
