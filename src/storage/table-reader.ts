@@ -5,6 +5,7 @@ import { INTEGERS_AS_NUMBERS, isSqlite, ROWS_AS_ARRAYS, streamsCopyTo } from './
 import { lineReader, lineWriter, splitLines, wholeLines } from './row-text.js';
 import type { TableSpec } from './schema/column-types.js';
 import type { Database } from './schema/database-types.js';
+import { renderedPageHolds, renderedPageSelect, renderedRowSql } from './sqlite-row-text.js';
 
 /**
  * The order rows are read in:
@@ -25,6 +26,11 @@ export interface ReadOptions {
   after?: CanonicalValue[];
   /** Default: key. */
   order?: ReadOrder;
+  /**
+   * SQLite: pages are rendered by SQLite where that is provably the encoder's text
+   * (sqlite-row-text.ts). False encodes every row in JavaScript (to compare the two).
+   */
+  render?: boolean;
 }
 
 /** Whether a table bulk-loaded into an empty table reads back, in natural order, in load order. */
@@ -63,12 +69,13 @@ export async function* readTableText(
   const write = lineWriter(table);
   // SQLite's natural order is its rowid, paged like a key (selected last, after the columns the
   // line is made of); InnoDB's is the primary key
-  const byRowid = natural && isSqlite(db);
+  const sqlite = isSqlite(db);
+  const byRowid = natural && sqlite;
+  const render = sqlite && opts.render !== false;
   const pk = byRowid ? ['rowid'] : table.primaryKey;
   const pkIndex = byRowid
     ? [table.columns.length]
     : pk.map((k) => table.columns.findIndex((c) => c.name === k));
-  let after: unknown[] | undefined = opts.after;
   const cols = sql.join([
     ...table.columns.map((c) => sql.ref(c.name)),
     ...(byRowid ? [sql.ref('rowid')] : []),
@@ -77,14 +84,29 @@ export async function* readTableText(
   const hints = table.columns.some((c) => c.type === 'int64')
     ? ROWS_AS_ARRAYS
     : `${ROWS_AS_ARRAYS} ${INTEGERS_AS_NUMBERS}`;
-  const out = new LineBuffer();
-  for (;;) {
+  const page = (after: unknown[] | undefined) => {
     const where = after ? sql`WHERE ${keyAfter(pk, after)}` : sql``;
+    return sql`FROM ${sql.table(table.name)} ${where} ORDER BY ${order} LIMIT ${sql.lit(batch)}`;
+  };
+  const readKey = render && !byRowid ? keyReader(table, pkIndex) : undefined;
+  const out = new LineBuffer();
+  let after: unknown[] | undefined = opts.after;
+  for (;;) {
+    if (render) {
+      // SQLite writes the page's text itself where that is provably the same text (sqlite-row-text.ts)
+      const rendered = await renderedPage(db, table, page(after), byRowid);
+      if (rendered) {
+        const pending = out.take();
+        if (pending) yield pending;
+        if (rendered.text) yield rendered.text;
+        if (rendered.rows < batch) break;
+        after = byRowid ? [safeRowid(table, rendered.lastRowid)] : readKey!(rendered.text!);
+        continue;
+      }
+    }
     const r = await sql<
       Record<string, unknown> | unknown[]
-    >`${sql.raw(hints)} SELECT ${cols} FROM ${sql.table(table.name)} ${where} ORDER BY ${order} LIMIT ${sql.lit(batch)}`.execute(
-      db,
-    );
+    >`${sql.raw(hints)} SELECT ${cols} ${page(after)}`.execute(db);
     for (const row of r.rows) {
       const full = out.push(write(row));
       if (full) yield full;
@@ -94,13 +116,53 @@ export async function* readTableText(
     after = Array.isArray(last)
       ? pkIndex.map((i) => last[i])
       : pk.map((k) => (last as Record<string, unknown>)[k]);
-    // a rowid read as a number must be exact, or the next page would start at the wrong row
-    if (byRowid && !Number.isSafeInteger(after[0])) {
-      throw new CodecError(`${table.name}: rowid ${String(after[0])} is beyond 2^53; read it in key order`);
-    }
+    if (byRowid) after = [safeRowid(table, after[0])];
   }
   const rest = out.take();
   if (rest) yield rest;
+}
+
+/** A rowid read as a number must be exact, or the next page would start at the wrong row. */
+function safeRowid(table: TableSpec, rowid: unknown): number {
+  if (typeof rowid !== 'number' || !Number.isSafeInteger(rowid)) {
+    throw new CodecError(`${table.name}: rowid ${String(rowid)} is beyond 2^53; read it in key order`);
+  }
+  return rowid;
+}
+
+interface RenderedPage {
+  /** Undefined for a page without rows. */
+  text?: Buffer;
+  rows: number;
+  lastRowid?: unknown;
+}
+
+/** One page rendered by SQLite, or undefined where it is not provably the encoder's text. */
+async function renderedPage(
+  db: Kysely<Database>,
+  table: TableSpec,
+  page: RawBuilder<unknown>,
+  byRowid: boolean,
+): Promise<RenderedPage | undefined> {
+  const inner = sql`SELECT ${sql.raw(renderedRowSql(table))}${byRowid ? sql.raw(', rowid AS "r$"') : sql``} ${page}`;
+  const hints = `${ROWS_AS_ARRAYS} ${INTEGERS_AS_NUMBERS}`;
+  const r = await sql<
+    unknown[]
+  >`${sql.raw(hints)} ${sql.raw(renderedPageSelect(byRowid))} (${inner})`.execute(db);
+  const [text, rows, lastRowid, bad, slashes] = r.rows[0] as [Buffer | null, number, unknown, number, number];
+  if (rows === 0) return { rows: 0 };
+  if (!text || !renderedPageHolds(table, text, rows, bad, slashes)) return undefined;
+  return { text, rows, lastRowid };
+}
+
+/** The key of a rendered page's last line, as values to page on from (no escapes: see above). */
+function keyReader(table: TableSpec, pkIndex: number[]): (text: Buffer) => unknown[] {
+  const read = lineReader(table);
+  return (text) => {
+    const start = text.lastIndexOf(10, text.length - 2) + 1;
+    const values = read(text.toString('utf8', start, text.length - 1));
+    return pkIndex.map((i) => values[i]);
+  };
 }
 
 /**
