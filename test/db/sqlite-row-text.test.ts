@@ -107,6 +107,10 @@ describe('sqlite: pages rendered by SQLite are the encoder text', () => {
       `UPDATE render_probe SET bl = 'Ynl0ZXM=' WHERE seq = 106`,
       `UPDATE render_probe SET lt = CAST(x'66ff6f' AS TEXT) WHERE seq = 107`,
       `UPDATE render_probe SET seq = 9007199254740993 WHERE seq = 108`,
+      `UPDATE render_probe SET seq = 'abc' WHERE seq = 105`,
+      `UPDATE render_probe SET ts = CAST('2024-02-29T23:59:59.000Z' AS BLOB) WHERE seq = 109`,
+      `UPDATE render_probe SET b = 't' WHERE seq = 100`,
+      `UPDATE render_probe SET big = 1.5 WHERE seq = 101`,
     ];
     for (const change of foreign) {
       await sql.raw('SAVEPOINT probe').execute(storage.db);
@@ -121,6 +125,7 @@ describe('sqlite: pages rendered by SQLite are the encoder text', () => {
     const cases: [string, RegExp | undefined][] = [
       [`UPDATE render_probe SET bl = 'Ynl0ZXM=' WHERE seq = 106`, undefined],
       [`UPDATE render_probe SET lt = CAST(x'66ff6f' AS TEXT) WHERE seq = 107`, undefined],
+      [`UPDATE render_probe SET b = 't' WHERE seq = 103`, undefined],
       [`UPDATE render_probe SET t = CAST('abc' AS BLOB) WHERE seq = 101`, /expected text/],
       [`UPDATE render_probe SET ts = '2024-02-29 23:59:59' WHERE seq = 104`, /not a canonical UTC timestamp/],
       [`UPDATE render_probe SET b = 2 WHERE seq = 103`, /not a boolean/],
