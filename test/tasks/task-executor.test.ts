@@ -44,9 +44,8 @@ for (const engine of EXECUTOR_ENGINES) {
     let home: string;
     let executor: TaskExecutor;
     const key = MasterKey.generate();
-    before(async () => {
-      t = await openTestStorage(engine, 'exec');
-      home = tempDir('exec-home');
+    /** The suite's executor, node-a (tests that stop it start it again). */
+    const startNodeA = async () => {
       executor = new TaskExecutor({
         storage: t.storage,
         key,
@@ -56,6 +55,11 @@ for (const engine of EXECUTOR_ENGINES) {
         pollMs: 200,
       });
       await executor.start();
+    };
+    before(async () => {
+      t = await openTestStorage(engine, 'exec');
+      home = tempDir('exec-home');
+      await startNodeA();
     });
     after(async () => {
       await executor?.stop({ abortRunning: true });
@@ -250,15 +254,7 @@ for (const engine of EXECUTOR_ENGINES) {
         assert.equal(r.state, 'Canceled');
         assert.match(r.error_message!, /node running the task was stopped/);
       } finally {
-        executor = new TaskExecutor({
-          storage: t.storage,
-          key,
-          home,
-          nodeId: 'node-a',
-          taskCap: 3,
-          pollMs: 200,
-        });
-        await executor.start();
+        await startNodeA();
       }
     });
 
@@ -313,15 +309,7 @@ for (const engine of EXECUTOR_ENGINES) {
         await ex.stop();
       } finally {
         release();
-        executor = new TaskExecutor({
-          storage: t.storage,
-          key,
-          home,
-          nodeId: 'node-a',
-          taskCap: 3,
-          pollMs: 200,
-        });
-        await executor.start();
+        await startNodeA();
       }
     });
   });
