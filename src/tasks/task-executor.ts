@@ -121,7 +121,12 @@ export class TaskExecutor {
   /** Ends the executor. With `abortRunning`, running tasks are aborted (ending Canceled) instead of awaited. */
   async stop(opts: { abortRunning?: boolean } = {}): Promise<void> {
     this.draining = true;
-    if (opts.abortRunning) for (const id of this.running.keys()) this.abortTask(id, 'shutdown');
+    if (opts.abortRunning) {
+      for (const id of this.running.keys()) this.abortTask(id, 'shutdown');
+      // a claim in flight still launches what it claims (see drain): abort that as well
+      await this.claimRound;
+      for (const id of this.running.keys()) this.abortTask(id, 'shutdown');
+    }
     await this.drain();
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;

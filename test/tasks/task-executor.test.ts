@@ -258,11 +258,15 @@ for (const engine of EXECUTOR_ENGINES) {
       }
     });
 
-    // A claim in flight when the drain starts launches what it claims: the drain must wait for
-    // it. PostgreSQL lets the test hold the claim (its SELECT ... FOR UPDATE) on a table lock.
-    it('a drain waits for a claim already in flight and for the task it launches', {
+    // A claim in flight when a drain or a stop starts launches what it claims: both must account
+    // for it. PostgreSQL lets the test hold the claim (its SELECT ... FOR UPDATE) on a table lock.
+    const onPostgres = {
       skip: engine !== 'postgres' && 'holding a claim in flight takes a PostgreSQL table lock',
-    }, async () => {
+      timeout: 30_000,
+    };
+
+    /** Queues `script`, then starts node-d with its first claim of it waiting on a table lock. */
+    async function claimHeldInFlight(script: string) {
       await executor.stop();
       const ex = new TaskExecutor({
         storage: t.storage,
@@ -273,42 +277,69 @@ for (const engine of EXECUTOR_ENGINES) {
         pollMs: 60_000,
       });
       const locker = await t.another();
+      const task = await queue(script);
       let release!: () => void;
       const released = new Promise<void>((r) => {
         release = r;
       });
+      let locked!: () => void;
+      const lockTaken = new Promise<void>((r) => {
+        locked = r;
+      });
+      const holding = locker.db.transaction().execute(async (trx) => {
+        await sql`LOCK TABLE server_tasks IN EXCLUSIVE MODE`.execute(trx);
+        locked();
+        await released;
+      });
+      await lockTaken;
+      await ex.start();
+      await waitFor('the claim to wait on the lock', async () => {
+        const r = await sql<{ n: string | number }>`SELECT count(*) AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(locker.db);
+        return Number(r.rows[0]!.n) > 0;
+      });
+      return { ex, task, release, holding };
+    }
+
+    /** Resolves with the promise's value; `settled()` says whether it has yet. */
+    function watch<T>(p: Promise<T>) {
+      let done = false;
+      const result = p.finally(() => {
+        done = true;
+      });
+      return { result, settled: () => done };
+    }
+
+    it('a drain waits for a claim already in flight and for the task it launches', onPostgres, async () => {
+      const held = await claimHeldInFlight('echo claimed late');
       try {
-        const task = await queue('echo claimed late');
-        let locked!: () => void;
-        const lockTaken = new Promise<void>((r) => {
-          locked = r;
-        });
-        const holding = locker.db.transaction().execute(async (trx) => {
-          await sql`LOCK TABLE server_tasks IN EXCLUSIVE MODE`.execute(trx);
-          locked();
-          await released;
-        });
-        await lockTaken;
-        await ex.start(); // its first claim now waits on the lock
-        await waitFor('the claim to wait on the lock', async () => {
-          const r = await sql<{ n: string | number }>`SELECT count(*) AS n FROM pg_stat_activity
-            WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(locker.db);
-          return Number(r.rows[0]!.n) > 0;
-        });
-        let drainedYet = false;
-        const drained = ex.drain().then((ok) => {
-          drainedYet = true;
-          return ok;
-        });
+        const drained = watch(held.ex.drain());
         await sleep(300);
-        assert.equal(drainedYet, false, 'the drain waits for the claim in flight');
-        release();
-        await holding;
-        assert.equal(await drained, true);
-        assert.equal((await row(task)).state, 'Success', 'the claimed task ran before the drain ended');
-        await ex.stop();
+        assert.equal(drained.settled(), false, 'the drain waits for the claim in flight');
+        held.release();
+        await held.holding;
+        assert.equal(await drained.result, true);
+        assert.equal((await row(held.task)).state, 'Success', 'the claimed task ran before the drain ended');
+        await held.ex.stop();
       } finally {
-        release();
+        held.release();
+        await startNodeA();
+      }
+    });
+
+    it('a forced stop also aborts what a claim in flight launches', onPostgres, async () => {
+      const held = await claimHeldInFlight('sleep 300');
+      try {
+        const stopped = watch(held.ex.stop({ abortRunning: true }));
+        await sleep(300);
+        assert.equal(stopped.settled(), false, 'the stop waits for the claim in flight');
+        held.release();
+        await held.holding;
+        await stopped.result;
+        const r = await row(held.task);
+        assert.equal(r.state, 'Canceled', 'the task the claim launched was aborted, not waited for');
+      } finally {
+        held.release();
         await startNodeA();
       }
     });
