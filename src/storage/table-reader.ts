@@ -91,16 +91,22 @@ export async function* readTableText(
   const readKey = render && !byRowid ? keyReader(table, pkIndex) : undefined;
   const out = new LineBuffer();
   let after: unknown[] | undefined = opts.after;
+  // A page SQLite cannot render is read twice (rendered, then encoded): a table whose pages mostly
+  // need escapes (scripts, Windows paths) stops being rendered once misses outrun hits by three.
+  let rendered = 0;
+  let missed = 0;
   for (;;) {
-    if (render) {
+    if (render && missed <= rendered + 2) {
       // SQLite writes the page's text itself where that is provably the same text (sqlite-row-text.ts)
-      const rendered = await renderedPage(db, table, page(after), byRowid);
-      if (rendered) {
+      const got = await renderedPage(db, table, page(after), byRowid);
+      if (!got) missed++;
+      else {
+        rendered++;
         const pending = out.take();
         if (pending) yield pending;
-        if (rendered.text) yield rendered.text;
-        if (rendered.rows < batch) break;
-        after = byRowid ? [safeRowid(table, rendered.lastRowid)] : readKey!(rendered.text!);
+        if (got.text) yield got.text;
+        if (got.rows < batch) break;
+        after = byRowid ? [safeRowid(table, got.lastRowid)] : readKey!(got.text!);
         continue;
       }
     }
