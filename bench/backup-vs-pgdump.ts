@@ -2,7 +2,8 @@
  * `npm run bench:backup -- [--scale 0.1] [--runs N] [--keep]`: builds the reference dataset (dataset-generator.ts)
  * in a fresh PostgreSQL instance, then measures in the same run, on the same machine:
  *   cuttle backup create   vs  pg_dump -Fc      (time, archive size, peak RSS)
- *   cuttle backup restore  vs  pg_restore -j2   (time, peak RSS) into fresh databases
+ *   cuttle backup restore  vs  pg_restore -j2   (time, peak RSS) into fresh databases, bare and followed by
+ *                                               a re-read of what it restored (reread.ts: the least a check costs)
  * `--compiled` runs the CLI compiled (bench/cli-runner.ts) instead of through tsx.
  * Peak memory is /usr/bin/time -v's "Maximum resident set size" of each child process; CPU is the
  * command's own and PostgreSQL's (cpu-account.ts): on 2 cores, where the time goes.
@@ -15,6 +16,7 @@ import { cliArgs } from './cli-runner.js';
 import { cpuCell } from './cpu-account.js';
 import { generateDataset, scaled } from './dataset-generator.js';
 import { median } from './median.js';
+import { plusReread, rereadAll } from './reread.js';
 import { settle } from './settle.js';
 import { type Run, timed as run } from './timed.js';
 
@@ -79,11 +81,12 @@ async function main() {
   const archive = path.join(work, 'cuttle.tar.zst');
   const dump = path.join(work, 'pg.dump');
   const keyFile = path.join(home, 'master.key');
-  const all: Record<'create' | 'pgDump' | 'restore' | 'pgRestore', Run[]> = {
+  const all: Record<'create' | 'pgDump' | 'restore' | 'pgRestore' | 'pgRestoreReread', Run[]> = {
     create: [],
     pgDump: [],
     restore: [],
     pgRestore: [],
+    pgRestoreReread: [],
   };
   // `--runs N`: each pair N times, alternating; the medians decide (the machine's speed drifts)
   for (let i = 0; i < runs; i++) {
@@ -110,11 +113,14 @@ async function main() {
       ),
     );
     all.pgRestore.push(settled(() => timed(path.join(PG_BIN, 'pg_restore'), ['-j2', '-d', dbs.pgr, dump])));
+    // the cheapest check pg_restore could add: the restored tables read back once (reread.ts)
+    all.pgRestoreReread.push(plusReread(all.pgRestore[i]!, rereadAll(HOST, PORT, dbs.pgr)));
   }
   const create = median(all.create);
   const pgDump = median(all.pgDump);
   const restore = median(all.restore);
   const pgRestore = median(all.pgRestore);
+  const pgRestoreReread = median(all.pgRestoreReread);
 
   const row = (name: string, r: Run, bytes?: number) =>
     console.log(
@@ -129,6 +135,7 @@ async function main() {
       row(`pg_dump -Fc, run ${i + 1}`, all.pgDump[i]!);
       row(`backup restore, run ${i + 1}`, all.restore[i]!);
       row(`pg_restore -j2, run ${i + 1}`, all.pgRestore[i]!);
+      row(`pg_restore -j2, then every table re-read once, run ${i + 1}`, all.pgRestoreReread[i]!);
     }
   }
   const med = runs > 1 ? ` (median of ${runs})` : '';
@@ -136,10 +143,12 @@ async function main() {
   row(`pg_dump -Fc${med}`, pgDump, fs.existsSync(dump) ? fs.statSync(dump).size : 0);
   row(`backup restore${med}`, restore);
   row(`pg_restore -j2${med}`, pgRestore);
+  row(`pg_restore -j2, then every table re-read once${med}`, pgRestoreReread);
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
   console.log(
     `\ncreate/pg_dump time ${ratio(create.seconds, pgDump.seconds)}x, size ${ratio(fs.statSync(archive).size, fs.statSync(dump).size)}x; ` +
-      `restore/pg_restore time ${ratio(restore.seconds, pgRestore.seconds)}x`,
+      `restore/pg_restore time ${ratio(restore.seconds, pgRestore.seconds)}x; against pg_restore plus one unhashed ` +
+      `re-read of what it restored ${ratio(restore.seconds, pgRestoreReread.seconds)}x`,
   );
   console.log(
     `(${args.includes('--compiled') ? 'compiled CLI' : 'includes tsx start-up of the cuttle CLI'}; load average now ${os
