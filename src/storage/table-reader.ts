@@ -95,7 +95,12 @@ export async function* readTableText(
   // need escapes (scripts, Windows paths) stops being rendered once misses outrun hits by three.
   let rendered = 0;
   let missed = 0;
-  for (;;) {
+  for (let pages = 0; ; pages++) {
+    // SQLite answers synchronously, so a reader whose consumer never pushes back (a COPY socket
+    // that keeps taking bytes) would run page after page in one turn of the event loop and starve
+    // every other socket: in a move, the table loaded beside it, the COMMIT of one just finished
+    // (seen idle in transaction for over a second), the verification reads. One yield per page.
+    if (pages > 0 && sqlite) await new Promise<void>((resolve) => setImmediate(resolve));
     if (render && missed <= rendered + 2) {
       // SQLite writes the page's text itself where that is provably the same text (sqlite-row-text.ts)
       const got = await renderedPage(db, table, page(after), byRowid);
