@@ -95,7 +95,11 @@ describe('sqlite: pages rendered by SQLite are the encoder text', () => {
       let bytes = 0;
       try {
         // 25 pages of 100 rows
-        for await (const piece of readTableText(storage.db, SPEC, { order: 'natural', render, batchSize: 100 }))
+        for await (const piece of readTableText(storage.db, SPEC, {
+          order: 'natural',
+          render,
+          batchSize: 100,
+        }))
           bytes += piece.length;
       } finally {
         clearInterval(timer);
