@@ -111,27 +111,36 @@ describe('cuttle database move: SIGKILL at every step, then --resume', { concurr
 
   // a SQLite source streams in rowid order, a PostgreSQL one COPY to COPY in heap order; either way
   // the natural-order check differs, the key-order one names the row
+  // (corrupt-early: right after the table's copy, so the check that runs beside the other copies
+  // finds it and stops the move from there)
   for (const from of [...new Set<Engine>(['sqlite', PG])]) {
-    it(`corruption on the target between copy and verify (${from} -> ${PG}): cutover refused, row named`, async () => {
-      const ti = await makeInstance(from, `mfc${from.slice(0, 2)}`, { rowsPerTable: 20 });
-      const target = testDatabase(PG, `mfctgt${from.slice(0, 2)}`);
-      cleanup.push(ti.db.drop, target.drop);
-      const r = await runCli(
-        ['database', 'move', '--instance', ti.name, '--to', target.connectionString, '--yes'],
-        { env: { CUTTLE_MOVE_FAULT: 'corrupt:events', CUTTLE_TEST: '1' } },
-      );
-      assert.equal(r.code, 3, r.all);
-      assert.match(r.stderr, /Verification failed for table events/);
-      assert.match(r.stderr, /first difference at id=\S+ \(column \w+ differs\)/);
-      assert.match(r.stderr, /Nothing was lost/);
-      const inst = ti.inst();
-      assert.ok(sameDatabase(inst.target, ti.db.target), 'config unchanged');
-      await withStorage(ti.db.target, async (s) => {
-        assert.equal(await getMeta(s.db, META.fence), undefined, 'source not fenced');
-        assert.equal((await getMaintenance(s.db)).IsInMaintenanceMode, false, 'maintenance off again');
+    for (const fault of ['corrupt', 'corrupt-early']) {
+      it(`${fault === 'corrupt' ? 'corruption on the target between copy and verify' : 'corruption found by the check beside the copies'} (${from} -> ${PG}): cutover refused, row named`, async () => {
+        const tag = `${fault === 'corrupt' ? 'c' : 'e'}${from.slice(0, 2)}`;
+        const ti = await makeInstance(from, `mf${tag}`, { rowsPerTable: 20 });
+        const target = testDatabase(PG, `mftgt${tag}`);
+        cleanup.push(ti.db.drop, target.drop);
+        const r = await runCli(
+          ['database', 'move', '--instance', ti.name, '--to', target.connectionString, '--yes'],
+          { env: { CUTTLE_MOVE_FAULT: `${fault}:events`, CUTTLE_TEST: '1' } },
+        );
+        assert.equal(r.code, 3, r.all);
+        assert.match(r.stderr, /Verification failed for table events/);
+        assert.match(r.stderr, /first difference at id=\S+ \(column \w+ differs\)/);
+        assert.match(r.stderr, /Nothing was lost/);
+        // the early check stopped the move while it copied; the late one in the verify step
+        const dir = path.join(ti.home, 'moves');
+        const j = loadJournal(path.join(dir, fs.readdirSync(dir)[0]!));
+        assert.equal(j.phase, fault === 'corrupt' ? 'verify' : 'copy');
+        const inst = ti.inst();
+        assert.ok(sameDatabase(inst.target, ti.db.target), 'config unchanged');
+        await withStorage(ti.db.target, async (s) => {
+          assert.equal(await getMeta(s.db, META.fence), undefined, 'source not fenced');
+          assert.equal((await getMaintenance(s.db)).IsInMaintenanceMode, false, 'maintenance off again');
+        });
+        const s = await openCheckedStorage(ti.db.target, inst.key);
+        await s.close();
       });
-      const s = await openCheckedStorage(ti.db.target, inst.key);
-      await s.close();
-    });
+    }
   }
 });

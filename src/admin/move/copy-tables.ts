@@ -12,6 +12,7 @@ import type { TableSpec } from '../../storage/schema/column-types.js';
 import { TABLES } from '../../storage/schema/tables.js';
 import type { Storage } from '../../storage/storage.js';
 import { loadOrderIsNatural, type ReadOrder, readTableText } from '../../storage/table-reader.js';
+import { corruptOneRow } from './corrupt-row.js';
 import { corruptTable, faultPoint, killAfterRows } from './move-faults.js';
 import { type JournalStore, TARGET_MARKER_KEY } from './move-journal.js';
 import { pool } from './pool.js';
@@ -40,13 +41,15 @@ export interface CopyContext {
  * Each freshly copied table is verified (verify-tables.ts) in the background while the next ones
  * copy: the re-read of the target overlaps the copy instead of following it, and verifyTables then
  * only has the tables left that were not verified here. The `corrupt:<table>` test fault changes a
- * row between copy and verify, so with it set verification waits as before.
+ * row between copy and verify, so with it set verification waits for the verify step;
+ * `corrupt-early:<table>` changes it before this early check.
  */
 export async function copyTables(ctx: CopyContext): Promise<void> {
   const order = [...TABLES].sort(
     (a, b) => (ctx.rowCounts.get(b.name) ?? 0) - (ctx.rowCounts.get(a.name) ?? 0),
   );
-  const verifyEarly = corruptTable() === undefined;
+  const corrupt = corruptTable();
+  const verifyEarly = !corrupt || corrupt.early;
   const verifier = new BackgroundVerifier(ctx);
   try {
     await pool(order, ctx.concurrency, async (table) => {
@@ -63,6 +66,7 @@ export async function copyTables(ctx: CopyContext): Promise<void> {
         verifier.copying(-1);
       }
       faultPoint(`after-copy:${table.name}`);
+      if (corrupt?.early && corrupt.table === table.name) await corruptOneRow(ctx.target, table.name);
       if (verifyEarly) verifier.add(table);
     });
   } finally {

@@ -239,7 +239,7 @@ async function copyPhases(
   await copyTables({ source, target, store, progress, rowCounts, concurrency, resume: !!options.resume });
   faultPoint('after-copy');
   const corrupt = corruptTable();
-  if (corrupt) await corruptOneRow(target, corrupt);
+  if (corrupt && !corrupt.early) await corruptOneRow(target, corrupt.table);
 
   store.update((x) => (x.phase = 'verify'));
   await verifyTables({ source, target, store, progress, concurrency: Math.max(2, concurrency) });

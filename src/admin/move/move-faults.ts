@@ -4,7 +4,8 @@
  * SIGKILL (no cleanup, no journal flush: the harshest crash there is):
  *   after-preflight, after-maintenance, after-drain, after-schema, after-copy:<table>,
  *   during-copy:<table>:<rows>, after-copy, after-verify, after-config, after-fence, after-start
- * `corrupt:<table>` changes one row of <table> on the target between copy and verify instead.
+ * `corrupt:<table>` changes one row of <table> on the target between copy and verify instead;
+ * `corrupt-early:<table>` right after that table's copy, before its check beside the other copies.
  */
 function faultSpec(): string | undefined {
   if (process.env.CUTTLE_TEST !== '1') return undefined;
@@ -21,7 +22,7 @@ export function killAfterRows(table: string): number | undefined {
   return m && m[1] === table ? Number(m[2]) : undefined;
 }
 
-export function corruptTable(): string | undefined {
-  const m = /^corrupt:([a-z_]+)$/.exec(faultSpec() ?? '');
-  return m?.[1];
+export function corruptTable(): { table: string; early: boolean } | undefined {
+  const m = /^corrupt(-early)?:([a-z_]+)$/.exec(faultSpec() ?? '');
+  return m ? { table: m[2]!, early: !!m[1] } : undefined;
 }
