@@ -133,12 +133,7 @@ export async function grantDatabase(target: ConnectionTarget, user: string): Pro
     throw new PreconditionError(`"${user}" is not a valid user name.`);
   const storage = await openStorage(target);
   try {
-    if (target.engine === 'sqlite') {
-      throw new PreconditionError(
-        'SQLite has no users to grant to: give the service account write access to the file.',
-      );
-    }
-    const statements = storage.dialect.grantStatements(user, target.database);
+    const statements = storage.dialect.grantTo(user);
     const { sql } = await import('kysely');
     for (const s of statements) {
       if (s.startsWith('--')) continue;

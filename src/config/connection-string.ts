@@ -30,6 +30,16 @@ export interface ServerTarget {
 
 export type ConnectionTarget = SqliteTarget | ServerTarget;
 
+/** Whether the target names a database on a server (host, port, user), not a local file. */
+export function isServerTarget(t: ConnectionTarget): t is ServerTarget {
+  return t.engine !== 'sqlite';
+}
+
+/** The password the target carries, if any (a file database has none). */
+export function passwordOf(t: ConnectionTarget): string | undefined {
+  return isServerTarget(t) ? t.password : undefined;
+}
+
 const SUPPORTED = 'Cuttle supports SQLite, PostgreSQL and MySQL/MariaDB';
 
 export function parseConnectionString(raw: string, baseDir = process.cwd()): ConnectionTarget {

@@ -30,10 +30,6 @@ export interface SchemaStatus {
   foreignTables: string[];
 }
 
-function quoteFor(storage: Storage): (s: string) => string {
-  return storage.engine === 'mysql' ? (s) => `\`${s}\`` : (s) => `"${s}"`;
-}
-
 export async function schemaStatus(storage: Storage): Promise<SchemaStatus> {
   const tables = await storage.dialect.listTables(storage.db);
   const base = { latest: LATEST_SCHEMA_VERSION, foreignTables: [] as string[] };
@@ -88,7 +84,7 @@ export async function migrateToVersion(
       },
     );
   }
-  const quote = quoteFor(storage);
+  const quote = storage.capabilities.quoteIdentifier;
   const migrations: Record<string, Migration> = {};
   for (const [name, up] of MIGRATIONS) {
     migrations[name] = { up: (db) => up(db, storage.dialect, quote) };

@@ -1,24 +1,18 @@
 import { type Kysely, sql } from 'kysely';
-import { type ConnectionTarget, describeTarget, type Engine } from '../config/connection-string.js';
-import { PreconditionError } from '../lib/errors.js';
+import {
+  type ConnectionTarget,
+  describeTarget,
+  type Engine,
+  passwordOf,
+} from '../config/connection-string.js';
 import { registerSecret } from '../lib/redact.js';
 import { classifyConnectionError } from './connection-errors.js';
-import type { Dialect, DialectFactory } from './dialects/dialect.js';
-import { mysqlFactory } from './dialects/mysql-dialect.js';
-import { postgresFactory } from './dialects/postgres-dialect.js';
-import { sqliteFactory } from './dialects/sqlite-dialect.js';
+import type { Dialect, EngineCapabilities } from './dialects/dialect.js';
+import { dialectFactory } from './dialects/registry.js';
 import type { Database } from './schema/database-types.js';
 import { TableChanges } from './table-changes.js';
 
-const FACTORIES: Record<Engine, DialectFactory> = {
-  sqlite: sqliteFactory,
-  postgres: postgresFactory,
-  mysql: mysqlFactory,
-};
-
-export function dialectFactory(engine: Engine): DialectFactory {
-  return FACTORIES[engine];
-}
+export { dialectFactory } from './dialects/registry.js';
 
 /**
  * One open database: the Kysely handle, what the engine can do, where it is (printable), and the
@@ -39,6 +33,11 @@ export class Storage {
     return this.target.engine;
   }
 
+  /** What the engine is known to do (dialects/dialect.ts). */
+  get capabilities(): EngineCapabilities {
+    return this.dialect.capabilities;
+  }
+
   get description(): string {
     return describeTarget(this.target);
   }
@@ -56,8 +55,8 @@ export interface OpenOptions {
 
 /** Opens and probes a database; every connection failure becomes a clear PreconditionError. */
 export async function openStorage(target: ConnectionTarget, opts: OpenOptions = {}): Promise<Storage> {
-  if (target.engine !== 'sqlite') registerSecret(target.password);
-  const factory = FACTORIES[target.engine];
+  registerSecret(passwordOf(target));
+  const factory = dialectFactory(target.engine);
   let created = false;
   if (opts.create) {
     try {
@@ -65,13 +64,8 @@ export async function openStorage(target: ConnectionTarget, opts: OpenOptions = 
     } catch (err) {
       throw classifyConnectionError(err, target);
     }
-  } else if (target.engine === 'sqlite') {
-    const fs = await import('node:fs');
-    if (!fs.existsSync(target.file)) {
-      throw new PreconditionError(`The SQLite database ${target.file} does not exist.`, {
-        hints: ['Check the path, or create it with `cuttle database create`.'],
-      });
-    }
+  } else {
+    factory.requireExisting(target);
   }
   const changes = new TableChanges();
   const db = factory.createKysely(target, { poolSize: opts.poolSize, changes });

@@ -1,23 +1,13 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { LineBuffer } from './bulk-load/line-buffer.js';
 import { type CanonicalValue, CodecError } from './codecs.js';
-import { INTEGERS_AS_NUMBERS, isSqlite, ROWS_AS_ARRAYS, streamsCopyTo } from './dialects/dialect.js';
+import { INTEGERS_AS_NUMBERS, ROWS_AS_ARRAYS } from './dialects/dialect.js';
+import { type ReadOrder, tableReadsOf } from './dialects/table-reads.js';
 import { lineReader, lineWriter, splitLines, wholeLines } from './row-text.js';
 import type { TableSpec } from './schema/column-types.js';
 import type { Database } from './schema/database-types.js';
-import { renderedPageHolds, renderedPageSelect, renderedRowSql } from './sqlite-row-text.js';
 
-/**
- * The order rows are read in:
- *   key      primary-key order, the same on every engine: what content hashes in manifests mean
- *   natural  the cheapest order the engine has, stable while the table does not change:
- *            PostgreSQL's heap (a sequential scan: no index, no sort), SQLite's rowid, InnoDB's
- *            clustered primary key. For a table that was filled by one bulk load into an empty
- *            table it is the order the rows were loaded in (except on MySQL, where it is key
- *            order), which is what lets a copy be verified without sorting either side
- *            (`loadOrderIsNatural`).
- */
-export type ReadOrder = 'key' | 'natural';
+export type { ReadOrder } from './dialects/table-reads.js';
 
 export interface ReadOptions {
   /** Rows per query where the engine is paged (not PostgreSQL). */
@@ -27,23 +17,19 @@ export interface ReadOptions {
   /** Default: key. */
   order?: ReadOrder;
   /**
-   * SQLite: pages are rendered by SQLite where that is provably the encoder's text
-   * (sqlite-row-text.ts). False encodes every row in JavaScript (to compare the two).
+   * Where the engine renders pages itself (SQLite: dialects/sqlite/sqlite-row-text.ts), pages are
+   * rendered by it where that is provably the encoder's text. False encodes every row in
+   * JavaScript (to compare the two).
    */
   render?: boolean;
-}
-
-/** Whether a table bulk-loaded into an empty table reads back, in natural order, in load order. */
-export function loadOrderIsNatural(engine: 'postgres' | 'mysql' | 'sqlite'): boolean {
-  return engine !== 'mysql';
 }
 
 /**
  * Streams a table in primary-key order as row text (row-text.ts): buffers of whole lines.
  *
- * Where the engine can (PostgreSQL, see `streamsCopyTo`), one `COPY (SELECT ... ORDER BY pk) TO
- * STDOUT` streams the whole table, and its bytes are the row text already: no round trip per page,
- * no row objects, no JavaScript per row. It runs on whatever connection `db` stands for, so inside a
+ * Where the engine streams whole tables (TableReads.streamTable: PostgreSQL's one `COPY (SELECT ...
+ * ORDER BY pk) TO STDOUT`), its bytes are the row text already: no round trip per page, no row
+ * objects, no JavaScript per row. It runs on whatever connection `db` stands for, so inside a
  * snapshot it reads the snapshot.
  *
  * Elsewhere, keyset pagination, rows as arrays where the driver can (ROWS_AS_ARRAYS), (`WHERE (pk)
@@ -61,17 +47,18 @@ export async function* readTableText(
 ): AsyncGenerator<Buffer> {
   const natural = opts.order === 'natural';
   if (natural && opts.after) throw new Error(`${table.name}: a natural-order read cannot resume after a key`);
-  if (streamsCopyTo(db)) {
-    yield* wholeLines(natural ? copyWholeTable(db, table) : copyTable(db, table, opts.after), table.name);
+  const reads = tableReadsOf(db);
+  if (reads.streamTable) {
+    yield* wholeLines(reads.streamTable(db, table, natural ? 'natural' : 'key', opts.after), table.name);
     return;
   }
   const batch = opts.batchSize ?? 2000;
   const write = lineWriter(table);
   // SQLite's natural order is its rowid, paged like a key (selected last, after the columns the
   // line is made of); InnoDB's is the primary key
-  const sqlite = isSqlite(db);
-  const byRowid = natural && sqlite;
-  const render = sqlite && opts.render !== false;
+  const byRowid = natural && reads.naturalOrderByRowid;
+  const renderPage = opts.render !== false ? reads.renderPage : undefined;
+  const yieldPerPage = reads.answersSynchronously;
   const pk = byRowid ? ['rowid'] : table.primaryKey;
   const pkIndex = byRowid
     ? [table.columns.length]
@@ -88,22 +75,23 @@ export async function* readTableText(
     const where = after ? sql`WHERE ${keyAfter(pk, after)}` : sql``;
     return sql`FROM ${sql.table(table.name)} ${where} ORDER BY ${order} LIMIT ${sql.lit(batch)}`;
   };
-  const readKey = render && !byRowid ? keyReader(table, pkIndex) : undefined;
+  const readKey = renderPage && !byRowid ? keyReader(table, pkIndex) : undefined;
   const out = new LineBuffer();
   let after: unknown[] | undefined = opts.after;
-  // A page SQLite cannot render is read twice (rendered, then encoded): a table whose pages mostly
-  // need escapes (scripts, Windows paths) stops being rendered once misses outrun hits by three.
+  // A page the engine cannot render is read twice (rendered, then encoded): a table whose pages
+  // mostly need escapes (scripts, Windows paths) stops being rendered once misses outrun hits by three.
   let rendered = 0;
   let missed = 0;
   for (let pages = 0; ; pages++) {
-    // SQLite answers synchronously, so a reader whose consumer never pushes back (a COPY socket
-    // that keeps taking bytes) would run page after page in one turn of the event loop and starve
-    // every other socket: in a move, the table loaded beside it, the COMMIT of one just finished
-    // (seen idle in transaction for over a second), the verification reads. One yield per page.
-    if (pages > 0 && sqlite) await new Promise<void>((resolve) => setImmediate(resolve));
-    if (render && missed <= rendered + 2) {
-      // SQLite writes the page's text itself where that is provably the same text (sqlite-row-text.ts)
-      const got = await renderedPage(db, table, page(after), byRowid);
+    // A driver that answers synchronously (SQLite) would, for a reader whose consumer never pushes
+    // back (a COPY socket that keeps taking bytes), run page after page in one turn of the event
+    // loop and starve every other socket: in a move, the table loaded beside it, the COMMIT of one
+    // just finished (seen idle in transaction for over a second), the verification reads. One
+    // yield per page.
+    if (pages > 0 && yieldPerPage) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (renderPage && missed <= rendered + 2) {
+      // the engine writes the page's text itself where that is provably the same text
+      const got = await renderPage(db, table, page(after), byRowid);
       if (!got) missed++;
       else {
         rendered++;
@@ -141,31 +129,6 @@ function safeRowid(table: TableSpec, rowid: unknown): number {
   return rowid;
 }
 
-interface RenderedPage {
-  /** Undefined for a page without rows. */
-  text?: Buffer;
-  rows: number;
-  lastRowid?: unknown;
-}
-
-/** One page rendered by SQLite, or undefined where it is not provably the encoder's text. */
-async function renderedPage(
-  db: Kysely<Database>,
-  table: TableSpec,
-  page: RawBuilder<unknown>,
-  byRowid: boolean,
-): Promise<RenderedPage | undefined> {
-  const inner = sql`SELECT ${sql.raw(renderedRowSql(table))}${byRowid ? sql.raw(', rowid AS "r$"') : sql``} ${page}`;
-  const hints = `${ROWS_AS_ARRAYS} ${INTEGERS_AS_NUMBERS}`;
-  const r = await sql<
-    unknown[]
-  >`${sql.raw(hints)} ${sql.raw(renderedPageSelect(byRowid))} (${inner})`.execute(db);
-  const [text, rows, lastRowid, bad, slashes] = r.rows[0] as [Buffer | null, number, unknown, number, number];
-  if (rows === 0) return { rows: 0 };
-  if (!text || !renderedPageHolds(table, text, rows, bad, slashes)) return undefined;
-  return { text, rows, lastRowid };
-}
-
 /** The key of a rendered page's last line, as values to page on from (no escapes: see above). */
 function keyReader(table: TableSpec, pkIndex: number[]): (text: Buffer) => unknown[] {
   const read = lineReader(table);
@@ -197,63 +160,4 @@ export async function* readTable(
 ): AsyncGenerator<CanonicalValue[][]> {
   const read = lineReader(table);
   for await (const buf of readTableText(db, table, opts)) yield splitLines(buf).map(read);
-}
-
-const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
-
-/** A key value as a PostgreSQL literal (COPY takes no bind parameters). */
-function pgLiteral(v: unknown): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) throw new CodecError(`${v} is not a key value`);
-    return String(v);
-  }
-  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
-  return `E'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
-
-/**
- * The whole table in heap order: `COPY table TO STDOUT`, PostgreSQL's cheapest read (a sequential
- * scan, no executor; bytea in hex and no synchronized scans: see postgresFactory).
- */
-async function* copyWholeTable(db: Kysely<Database>, table: TableSpec): AsyncGenerator<Buffer> {
-  const cols = table.columns.map((c) => quoteIdent(c.name)).join(', ');
-  yield* copyOut(db, `COPY ${quoteIdent(table.name)} (${cols}) TO STDOUT`);
-}
-
-/** A `COPY ... TO STDOUT` statement's raw pieces (the PostgreSQL driver streams them as rows). */
-async function* copyOut(db: Kysely<Database>, text: string): AsyncGenerator<Buffer> {
-  for await (const result of db.getExecutor().stream(sql.raw(text).compile(db), 1)) {
-    yield* result.rows as unknown as Buffer[];
-  }
-}
-
-/**
- * One COPY for the whole table, as raw pieces. Blobs are selected as `'\x' || encode(col, 'hex')`
- * so the text is the same whatever bytea_output says.
- */
-async function* copyTable(
-  db: Kysely<Database>,
-  table: TableSpec,
-  after: CanonicalValue[] | undefined,
-): AsyncGenerator<Buffer> {
-  const exprs = table.columns
-    .map((c) =>
-      c.type === 'blob'
-        ? `('\\x' || encode(${quoteIdent(c.name)}, 'hex')) AS ${quoteIdent(c.name)}`
-        : quoteIdent(c.name),
-    )
-    .join(', ');
-  const pk = table.primaryKey.map(quoteIdent);
-  let where = '';
-  if (after) {
-    if (after.length !== pk.length) throw new Error(`${table.name}: a resume key needs ${pk.length} values`);
-    where = ` WHERE (${pk.join(', ')}) > (${after.map(pgLiteral).join(', ')})`;
-  }
-  yield* copyOut(
-    db,
-    `COPY (SELECT ${exprs} FROM ${quoteIdent(table.name)}${where} ORDER BY ${pk
-      .map((k) => `${k} ASC`)
-      .join(', ')}) TO STDOUT`,
-  );
 }

@@ -8,7 +8,7 @@ import { createTableSql } from '../../src/storage/dialects/dialect.js';
 import type { TableSpec } from '../../src/storage/schema/column-types.js';
 import { openStorage, type Storage } from '../../src/storage/storage.js';
 import { hashTable, hashTableMatching } from '../../src/storage/table-hash.js';
-import { loadOrderIsNatural, type ReadOrder, readTableText } from '../../src/storage/table-reader.js';
+import { type ReadOrder, readTableText } from '../../src/storage/table-reader.js';
 import { ENGINES, type TestDatabase, testDatabase } from '../helpers/engines.js';
 
 /**
@@ -95,13 +95,13 @@ describe('natural-order reads of a bulk-loaded table', () => {
         const natural = await textOf(storage, 'natural');
         const byKey = await textOf(storage, 'key');
         assert.notDeepEqual(text, byKey, 'the load order is not key order');
-        if (loadOrderIsNatural(engine))
+        if (storage.capabilities.loadOrderIsNatural)
           assert.ok(natural.equals(text), `${engine}: natural order is load order`);
         else assert.ok(natural.equals(byKey), `${engine}: natural order is key order`);
 
         // the copy's check: the stream's digest matches on the first (natural) read
         const keyDigest = await hashTable(storage.db, SPEC, { order: 'key' });
-        const streamed = loadOrderIsNatural(engine)
+        const streamed = storage.capabilities.loadOrderIsNatural
           ? { rows: rows.length, sha256: sha(text), order: 'natural' as const }
           : { rows: rows.length, sha256: keyDigest.sha256, order: 'key' as const };
         let fellBack = false;

@@ -4,8 +4,12 @@ import { sql } from 'kysely';
 import { bulkLoad } from '../../src/storage/bulk-load/bulk-loader.js';
 import type { CanonicalValue } from '../../src/storage/codecs.js';
 import { createTableSql } from '../../src/storage/dialects/dialect.js';
+import {
+  renderedPageHolds,
+  renderedPageSelect,
+  renderedRowSql,
+} from '../../src/storage/dialects/sqlite/sqlite-row-text.js';
 import type { TableSpec } from '../../src/storage/schema/column-types.js';
-import { renderedPageHolds, renderedPageSelect, renderedRowSql } from '../../src/storage/sqlite-row-text.js';
 import { openStorage, type Storage } from '../../src/storage/storage.js';
 import { type ReadOrder, readTableText } from '../../src/storage/table-reader.js';
 import { testDatabase } from '../helpers/engines.js';

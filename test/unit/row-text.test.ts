@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mysqlEscapes } from '../../src/storage/bulk-load/mysql-bulk-load.js';
+import { mysqlEscapes } from '../../src/storage/dialects/mysql/mysql-bulk-load.js';
 import {
   countLines,
   escapeText,

@@ -11,7 +11,7 @@ import { RowTextHasher } from '../../storage/row-text.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import { TABLES } from '../../storage/schema/tables.js';
 import type { Storage } from '../../storage/storage.js';
-import { loadOrderIsNatural, type ReadOrder, readTableText } from '../../storage/table-reader.js';
+import { type ReadOrder, readTableText } from '../../storage/table-reader.js';
 import { corruptOneRow } from './corrupt-row.js';
 import { corruptTable, faultPoint, killAfterRows } from './move-faults.js';
 import { type JournalStore, TARGET_MARKER_KEY } from './move-journal.js';
@@ -171,7 +171,7 @@ async function clearTarget(target: Storage, table: TableSpec): Promise<void> {
  * empty table: key order (it has a few rows).
  */
 function streamOrder(ctx: CopyContext, table: TableSpec): ReadOrder {
-  return loadOrderIsNatural(ctx.target.engine) && table.name !== 'instance_metadata' ? 'natural' : 'key';
+  return ctx.target.capabilities.loadOrderIsNatural && table.name !== 'instance_metadata' ? 'natural' : 'key';
 }
 
 async function copyTable(ctx: CopyContext, table: TableSpec): Promise<void> {

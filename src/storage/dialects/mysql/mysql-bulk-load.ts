@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import mysql from 'mysql2';
-import type { ServerTarget } from '../../config/connection-string.js';
-import { CodecError, decodeRow } from '../codecs.js';
-import { mysqlOptions } from '../dialects/mysql-dialect.js';
-import { countLines, lineReader, splitLines } from '../row-text.js';
-import type { TableSpec } from '../schema/column-types.js';
-import type { BulkLoadOptions, TextSource } from './bulk-loader.js';
+import type { ServerTarget } from '../../../config/connection-string.js';
+import type { BulkLoadOptions, TextSource } from '../../bulk-load/bulk-load-types.js';
+import { CodecError, decodeRow } from '../../codecs.js';
+import { countLines, lineReader, splitLines } from '../../row-text.js';
+import type { TableSpec } from '../../schema/column-types.js';
+import { mysqlOptions } from './mysql-options.js';
 
 /**
  * LOAD DATA LOCAL INFILE reads row text almost as it is: its default format is TAB-separated

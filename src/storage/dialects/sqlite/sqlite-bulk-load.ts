@@ -1,8 +1,8 @@
-import type { CanonicalValue } from '../codecs.js';
-import { openSqliteHandle } from '../dialects/sqlite-dialect.js';
-import { lineReader, splitLines } from '../row-text.js';
-import type { LogicalType, TableSpec } from '../schema/column-types.js';
-import type { BulkLoadOptions, TextSource } from './bulk-loader.js';
+import type { BulkLoadOptions, TextSource } from '../../bulk-load/bulk-load-types.js';
+import type { CanonicalValue } from '../../codecs.js';
+import { lineReader, splitLines } from '../../row-text.js';
+import type { LogicalType, TableSpec } from '../../schema/column-types.js';
+import { openSqliteHandle } from './sqlite-driver.js';
 
 /** Canonical value to what better-sqlite3 binds (decodeValue's SQLite form, set up per column). */
 function sqliteParam(type: LogicalType): (v: CanonicalValue) => unknown {

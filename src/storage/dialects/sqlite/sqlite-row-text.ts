@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { ColumnSpec, TableSpec } from './schema/column-types.js';
+import type { ColumnSpec, TableSpec } from '../../schema/column-types.js';
 
 /**
  * SQLite renders a page of rows to row text itself (row-text.ts): one `group_concat` over the

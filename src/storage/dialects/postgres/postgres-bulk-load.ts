@@ -2,11 +2,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { ServerTarget } from '../../config/connection-string.js';
-import { pgConfig } from '../dialects/postgres-dialect.js';
-import { countLines } from '../row-text.js';
-import type { TableSpec } from '../schema/column-types.js';
-import type { BulkLoadOptions, TextSource } from './bulk-loader.js';
+import type { ServerTarget } from '../../../config/connection-string.js';
+import type { BulkLoadOptions, TextSource } from '../../bulk-load/bulk-load-types.js';
+import { countLines } from '../../row-text.js';
+import type { TableSpec } from '../../schema/column-types.js';
+import { pgConfig } from './postgres-config.js';
 
 /**
  * COPY ... FROM STDIN in text format: row text is that format, so the pieces go to the server as

@@ -1,0 +1,13 @@
+import type { EngineCapabilities } from '../dialect.js';
+
+export const postgresCapabilities: EngineCapabilities = {
+  engine: 'postgres',
+  displayName: 'PostgreSQL',
+  // the loader's TRUNCATE in the load's transaction makes COPY append page after page (see
+  // postgres-bulk-load.ts), and a sequential scan reads the pages in that order
+  loadOrderIsNatural: true,
+  loadReplaces: true,
+  defaultCopyConcurrency: 2,
+  onePassRestore: true,
+  quoteIdentifier: (name) => `"${name.replace(/"/g, '""')}"`,
+};
