@@ -10,7 +10,7 @@ import { MasterKey } from '../crypto/master-key.js';
 import { PreconditionError } from '../lib/errors.js';
 import { migrateToLatest, schemaStatus, schemaTooNew } from '../storage/migrator.js';
 import { getMeta, META, setMeta } from '../storage/repositories/metadata-repository.js';
-import { openStorage } from '../storage/storage.js';
+import { dialectFactory, openStorage } from '../storage/storage.js';
 import { requirePrivileges } from './database-admin.js';
 import { checkCanary, writeCanary } from './master-key-canary.js';
 
@@ -59,7 +59,8 @@ export async function createInstance(input: CreateInstanceInput): Promise<Create
     : { engine: 'sqlite', file: path.join(home, 'cuttle.db') };
   const supplied = suppliedKey({ masterKeyFile: input.masterKeyFile });
 
-  if (target.engine === 'sqlite') fs.mkdirSync(path.dirname(target.file), { recursive: true });
+  const file = dialectFactory(target.engine).databaseFile(target);
+  if (file !== undefined) fs.mkdirSync(path.dirname(file), { recursive: true });
   const storage = await openStorage(target, { create: true });
   let joined = false;
   let key: MasterKey;

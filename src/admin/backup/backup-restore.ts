@@ -82,7 +82,7 @@ async function restore(input: RestoreInput, created: { database: boolean }): Pro
   // a key the one-pass attempt proved before it found the target not empty: the two-pass path
   // checks it against the verified archive's canary instead of deriving it again (scrypt)
   let proved: MasterKey | undefined;
-  if (withDatabase && input.target.engine !== 'sqlite') {
+  if (withDatabase && dialectFactory(input.target.engine).capabilities.onePassRestore) {
     const head = await readArchiveHead(input.archive);
     if (head) {
       const attempt = await restoreInOnePass(input, head, progress, started, created);
@@ -259,14 +259,13 @@ async function restoreDatabase(
       `The database at ${storage.description} has a newer Cuttle schema (${state.status.version}); this Cuttle will not overwrite it.`,
     );
   }
-  if (storage.engine === 'sqlite') {
-    const free = await storage.dialect.freeSpace(storage.db);
-    const need = contents.manifest.totals.tableBytes * 1.5;
-    if (free !== undefined && free < need) {
-      throw new PreconditionError(
-        `The folder of ${storage.description} has ${mb(free)} free; the restore needs about ${mb(need)}.`,
-      );
-    }
+  // where the engine can see the room its files have (a file database; undefined for a server)
+  const free = await storage.dialect.freeSpace(storage.db);
+  const need = contents.manifest.totals.tableBytes * 1.5;
+  if (free !== undefined && free < need) {
+    throw new PreconditionError(
+      `The folder of ${storage.description} has ${mb(free)} free; the restore needs about ${mb(need)}.`,
+    );
   }
 
   let restorePoint: RestoreResult['restorePoint'] = 'not-needed';

@@ -13,6 +13,7 @@ import { findInstance, registerInstance } from '../../config/instance-registry.j
 import { PreconditionError, UsageError } from '../../lib/errors.js';
 import { crashIfFault } from '../../lib/fault-hook.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
+import { dialectFactory } from '../../storage/storage.js';
 import { type Instance, openCheckedStorage, openInstanceStorage } from '../instance-context.js';
 import { assertServiceStopped } from './running-service.js';
 import { type CopyJournal, removeCopiedSource, saveJournal, verifiedCopy } from './verified-copy.js';
@@ -60,7 +61,8 @@ function rebase(stored: string, oldHome: string): string {
 
 function sqliteInside(cfg: InstanceConfig): string | undefined {
   const t = parseConnectionString(cfg.storage.connectionString, cfg.home);
-  return t.engine === 'sqlite' && isInside(cfg.home, t.file) ? path.relative(cfg.home, t.file) : undefined;
+  const file = dialectFactory(t.engine).databaseFile(t);
+  return file !== undefined && isInside(cfg.home, file) ? path.relative(cfg.home, file) : undefined;
 }
 
 export function assertRoom(dir: string, bytes: number): void {

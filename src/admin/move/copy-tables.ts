@@ -182,7 +182,7 @@ async function copyTable(ctx: CopyContext, table: TableSpec): Promise<void> {
     Object.assign(store.table(table.name), { state: 'copying', rows: undefined, sha256: undefined, order });
   });
   // a natural-order copy into PostgreSQL empties the table in the load's transaction (replace)
-  if (order === 'key' || ctx.target.engine !== 'postgres') await clearTarget(ctx.target, table);
+  if (order === 'key' || !ctx.target.capabilities.loadReplaces) await clearTarget(ctx.target, table);
   // a big table loads without its indexes and gets them after (deferred-indexes.ts); if this run
   // dies in between, the resumed one builds what is missing at the end of copyTables
   const deferred = (ctx.rowCounts.get(table.name) ?? 0) >= deferIndexesFromRows();

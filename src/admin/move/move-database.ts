@@ -234,7 +234,7 @@ async function copyPhases(
     }
   }
   faultPoint('after-schema');
-  const concurrency = options.concurrency ?? (target.engine === 'sqlite' ? 1 : 2);
+  const concurrency = options.concurrency ?? target.capabilities.defaultCopyConcurrency;
   const rowCounts = new Map(plan.tables.map((t) => [t.name, t.rows]));
   await copyTables({ source, target, store, progress, rowCounts, concurrency, resume: !!options.resume });
   faultPoint('after-copy');

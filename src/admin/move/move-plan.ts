@@ -1,4 +1,5 @@
 import type { ConnectionTarget } from '../../config/connection-string.js';
+import { dialectFactory } from '../../storage/storage.js';
 
 /** What `cuttle database move` was asked to do. */
 export interface MoveOptions {
@@ -90,5 +91,5 @@ function mb(n: number): string {
 }
 
 export function targetLabel(t: ConnectionTarget): string {
-  return t.engine === 'sqlite' ? 'SQLite' : t.engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB';
+  return dialectFactory(t.engine).capabilities.displayName;
 }

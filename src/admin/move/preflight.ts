@@ -6,6 +6,7 @@ import {
   describeTarget,
   formatTarget,
   isLoopbackHost,
+  isServerTarget,
   sameDatabase,
 } from '../../config/connection-string.js';
 import { sealKeyBundle } from '../../crypto/key-bundle.js';
@@ -81,7 +82,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
       fix: ['Give --to the connection string of the new, empty database.'],
     });
   }
-  if (target.engine !== 'sqlite' && !isLoopbackHost(target.host) && !target.password) {
+  if (isServerTarget(target) && !isLoopbackHost(target.host) && !target.password) {
     warnings.push(
       `The connection string for ${target.host} has no password. Authentication without one (peer/ident, a socket, or a trust rule) usually only works for local connections; the service will reach this server over the network. Use the password form: ${formatTarget({ ...target, password: 'PASSWORD' })}`,
     );

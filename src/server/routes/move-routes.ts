@@ -7,7 +7,7 @@ import { type Instance, loadInstance } from '../../admin/instance-context.js';
 import { moveDatabase } from '../../admin/move/move-database.js';
 import { journalPath, loadJournal, type MoveJournal, newMoveId } from '../../admin/move/move-journal.js';
 import type { MovePlan } from '../../admin/move/move-plan.js';
-import { describeTarget, parseConnectionString } from '../../config/connection-string.js';
+import { describeTarget, formatTarget, parseConnectionString } from '../../config/connection-string.js';
 import { configPathFor } from '../../config/home-layout.js';
 import { requireAdministrator } from '../../core/actor.js';
 import { CuttleError, NotFoundError, PreconditionError, RuntimeFailure } from '../../lib/errors.js';
@@ -15,6 +15,7 @@ import { silentProgress } from '../../lib/progress.js';
 import { redactText } from '../../lib/redact.js';
 import { cuttleCommand } from '../../server-process/child-command.js';
 import { pidAlive } from '../../server-process/run-files.js';
+import { dialectFactory } from '../../storage/storage.js';
 import type { App, RouteDeps } from '../route-deps.js';
 import { Bool, Int, NStr, responses, Str, StrList } from '../schemas/common-schemas.js';
 
@@ -188,7 +189,7 @@ export function moveRoutes(app: App, deps: RouteDeps): void {
     async (req, reply) => {
       const target = parseConnectionString(req.body.To, home);
       // A relative SQLite path means the same file here and in the move process (cwd: the home).
-      const to = target.engine === 'sqlite' ? `sqlite:${target.file}` : req.body.To;
+      const to = dialectFactory(target.engine).databaseFile(target) ? formatTarget(target) : req.body.To;
       const inst = instanceAt(home);
       let plan: MovePlan | undefined;
       let failure: unknown;
