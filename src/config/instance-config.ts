@@ -11,6 +11,7 @@ import {
   type ConnectionTarget,
   describeTarget,
   formatTarget,
+  isServerTarget,
   parseConnectionString,
 } from './connection-string.js';
 import { MASTER_KEY_FILE_NAME } from './home-layout.js';
@@ -95,7 +96,7 @@ export function saveConfig(file: string, cfg: InstanceConfig): void {
 }
 
 export function sealConnection(target: ConnectionTarget, key: MasterKey): StoredConnection {
-  if (target.engine === 'sqlite' || !target.password) return { connectionString: formatTarget(target) };
+  if (!isServerTarget(target) || !target.password) return { connectionString: formatTarget(target) };
   return {
     connectionString: formatTarget({ ...target, password: undefined }),
     sealedPassword: seal(key, target.password),
@@ -104,7 +105,7 @@ export function sealConnection(target: ConnectionTarget, key: MasterKey): Stored
 
 export function openConnection(stored: StoredConnection, key: MasterKey, home: string): ConnectionTarget {
   const target = parseConnectionString(stored.connectionString, home);
-  if (target.engine !== 'sqlite' && stored.sealedPassword) {
+  if (isServerTarget(target) && stored.sealedPassword) {
     const password = open(key, stored.sealedPassword);
     registerSecret(password);
     return { ...target, password };
@@ -114,9 +115,7 @@ export function openConnection(stored: StoredConnection, key: MasterKey, home: s
 
 export function describeStored(stored: StoredConnection, home: string): string {
   const t = parseConnectionString(stored.connectionString, home);
-  return describeTarget(
-    t.engine === 'sqlite' ? t : { ...t, password: stored.sealedPassword ? 'x' : undefined },
-  );
+  return describeTarget(isServerTarget(t) ? { ...t, password: stored.sealedPassword ? 'x' : undefined } : t);
 }
 
 export function resolvePath(cfg: InstanceConfig, p: string): string {
