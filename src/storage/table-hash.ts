@@ -38,7 +38,7 @@ export async function hashTable(
 /**
  * Checks a table against a digest of the same rows in another order (`expected.order`: how a copy
  * streamed them, or key order for a manifest). A table that one bulk load filled reads back in
- * load order (`loadOrderIsNatural`), so it is hashed in natural order first: a sequential scan,
+ * load order (`EngineCapabilities.loadOrderIsNatural`), so it is hashed in natural order first: a sequential scan,
  * no index, no sort. If that differs, the rows may only be in another order (a server that put
  * them elsewhere), so it is hashed again in key order and compared with `keyOrdered()`, the same
  * rows' key-order digest, computed only then. Returns the digest that decided.
