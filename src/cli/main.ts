@@ -2,9 +2,10 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from '../lib/exit-codes.js';
 import { CUTTLE_VERSION } from '../lib/version.js';
 import { normalizeArgv } from './argv.js';
+import { type CliContext, DEFAULT_CLI_CONTEXT } from './cli-context.js';
 import { err, printError } from './output.js';
 
-type CommandModule = { register(program: Command): void };
+type CommandModule = { register(program: Command, ctx: CliContext): void };
 
 /**
  * Top-level command -> the module that registers it, loaded on demand: a command loads only its
@@ -40,7 +41,10 @@ async function modulesFor(args: string[]): Promise<CommandModule[]> {
   return [...new Set(loaded)];
 }
 
-export async function buildProgram(args: string[] = []): Promise<Command> {
+export async function buildProgram(
+  args: string[] = [],
+  ctx: CliContext = DEFAULT_CLI_CONTEXT,
+): Promise<Command> {
   const program = new Command()
     .name('cuttle')
     .description('Cuttle: a deployment automation server that is easy to move, back up and maintain')
@@ -53,7 +57,7 @@ export async function buildProgram(args: string[] = []): Promise<Command> {
   program.configureOutput({
     writeErr: (s) => err(s.trimEnd().replace(/^error: /, 'error[USAGE_INVALID]: ')),
   });
-  for (const m of await modulesFor(args)) m.register(program as never);
+  for (const m of await modulesFor(args)) m.register(program as never, ctx);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();
@@ -68,11 +72,11 @@ function formatOf(args: string[]): 'text' | 'json' {
   return v === 'json' ? 'json' : 'text';
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], ctx: CliContext = DEFAULT_CLI_CONTEXT): Promise<number> {
   process.title = 'cuttle';
   const args = normalizeArgv(argv);
   try {
-    const program = await buildProgram(args);
+    const program = await buildProgram(args, ctx);
     await program.parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (e) {

@@ -146,7 +146,8 @@ export const ERROR_CODES = {
   NODE_RETIRED: spec('precondition', 'The node was retired and must not run against this database any more.'),
   LISTEN_FAILED: spec('precondition', 'The server cannot listen on the configured address.'),
   SYSTEMD_FAILED: spec('runtime', 'The systemctl program could not be run or failed.'),
-  DRAIN_TIMEOUT: spec('runtime', 'Running tasks did not finish within the drain timeout.'),
+  SERVICE_DRAIN_TIMEOUT: spec('runtime', 'The node was still draining when the stop timeout ran out.'),
+  DRAIN_TIMEOUT: spec('precondition', 'Running tasks did not finish within the drain timeout.'),
   NODE_IS_SELF: spec('precondition', "The node named is this instance's own node."),
   NODE_NOT_FOUND: spec('not-found', 'No server node of that name is registered.'),
   NODE_RUNNING: spec('precondition', 'The node sent a recent heartbeat: it is running.'),
@@ -197,6 +198,26 @@ export const ERROR_CODES = {
     'runtime',
     'The move failed during cutover; `cuttle database move --resume` finishes it.',
   ),
+  MOVE_PROCESS_ENDED: spec(
+    'runtime',
+    'The move process ended without finishing or recording an error; `cuttle database move --resume` continues it.',
+  ),
+  MOVE_JOURNAL_INVALID: spec(
+    'precondition',
+    'The move journal cannot be read or is not a Cuttle move journal.',
+  ),
+  MOVE_LAUNCH_FAILED: spec('runtime', 'The background move process could not be started.'),
+  MOVE_NO_INSTANCE_CONFIG: spec(
+    'precondition',
+    'This server has no instance config in its home, so it cannot move its database.',
+  ),
+  MOVE_RESTART_FAILED: spec('runtime', 'The move completed but the service it stopped did not start again.'),
+  MOVE_FENCE_UNREACHABLE: spec(
+    'runtime',
+    'The move is cut over but the old database cannot be reached to fence it.',
+  ),
+  SERVICE_STOP_TIMEOUT: spec('precondition', 'The local service did not stop in time.'),
+  NOT_FENCED: spec('precondition', 'The database is not fenced: there is nothing to unfence.'),
   MOVE_NOT_FOUND: spec('not-found', 'There is no database move with that id.'),
 
   // ---- domain

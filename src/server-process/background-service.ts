@@ -194,7 +194,7 @@ export async function stopNode(
       throw new RuntimeFailure(
         `The node is still draining after ${Math.round(opts.timeoutMs / 1000)} s (${counts?.runningTasks ?? '?'} task(s) running).`,
         {
-          code: 'DRAIN_TIMEOUT',
+          code: 'SERVICE_DRAIN_TIMEOUT',
           hints: [
             'It keeps draining and stops by itself once its tasks end.',
             'To cancel the running tasks and stop now: cuttle service --stop --force',

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { CliCommand } from '../admin/move/move-launcher.js';
 import { ensureSeedData } from '../core/seed-service.js';
 import { requireSpace } from '../core/space-service.js';
 import type { MasterKey } from '../crypto/master-key.js';
@@ -37,6 +38,11 @@ export interface ServerOptions {
   logger?: FastifyBaseLogger;
   /** True while this node drains: the ping route answers 418 so load balancers move away. */
   isDraining?: () => boolean;
+  /**
+   * How to run this same `cuttle` in a child process (the database move); default: the command
+   * line of this process (child-command.ts). A server embedded in another program says how.
+   */
+  cliCommand?: CliCommand;
 }
 
 const ROUTE_MODULES = [
@@ -76,6 +82,7 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
     nodeId: opts.nodeId,
     maintenance: new MaintenanceCache(opts.storage.db),
     isDraining: opts.isDraining ?? (() => false),
+    cliCommand: opts.cliCommand,
   };
 
   // Clients send `Content-Type: application/json` with an empty body on DELETE and cancel.

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { errorCodeReference } from '../../src/lib/error-code-reference.js';
 import { DEFAULT_CODE, ERROR_CODES, type ErrorKind } from '../../src/lib/error-codes.js';
-import { ConflictError, CuttleError, PreconditionError, RuntimeFailure } from '../../src/lib/errors.js';
+import { ConflictError, type CuttleError, PreconditionError, RuntimeFailure } from '../../src/lib/errors.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 

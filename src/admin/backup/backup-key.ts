@@ -4,6 +4,7 @@ import { WrongMasterKeyError } from '../../crypto/envelope.js';
 import { checkPassphrase, openKeyBundle } from '../../crypto/key-bundle.js';
 import { suppliedKey } from '../../crypto/key-source.js';
 import type { MasterKey } from '../../crypto/master-key.js';
+import type { CodeOfKind } from '../../lib/error-codes.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
 import { registerSecret } from '../../lib/redact.js';
 import { META } from '../../storage/repositories/metadata-repository.js';
@@ -38,6 +39,7 @@ export function configuredPassphrase(
   } catch (err) {
     if (!(err instanceof PreconditionError)) throw err;
     throw new PreconditionError(err.message, {
+      code: err.code as CodeOfKind<'precondition'>,
       hints: [
         'The instance seals its backups with this file (`cuttle configure --backup-passphrase-file`).',
         'Put the passphrase back, configure another file, or stop with `cuttle configure --no-backup-passphrase-file`.',
@@ -111,5 +113,41 @@ export function requireArchiveCanary(contents: KeyEvidence, key: MasterKey): voi
     r.reason === 'missing'
       ? `The backup archive ${contents.file} holds no master-key canary.`
       : `The master-key canary in ${contents.file} does not decrypt: the key is wrong or the archive damaged.`,
+    { code: 'CANARY_MISSING' },
   );
+}
+
+/** How a key check of an archive came out, as `backup verify` and the REST verify answer it. */
+export interface ArchiveKeyCheck {
+  /** `ok (...)`, `FAILED: ...` or `not checked (...)`. */
+  summary: string;
+  /** Set when the check failed: the line for the verification's list of problems. */
+  problem?: string;
+}
+
+/**
+ * The archive-verify key check: does this key (the server's own), or the key the archive's
+ * bundle or a key file gives, decrypt the archive's canary? Not checked on a damaged archive.
+ */
+export async function checkArchiveKey(
+  contents: ArchiveContents,
+  source: { key: MasterKey } | KeyInput,
+): Promise<ArchiveKeyCheck> {
+  if (contents.problems.length) return { summary: 'not checked (the archive is damaged)' };
+  if (!('key' in source) && !hasKeyInput(source)) {
+    return { summary: 'not checked (give --passphrase-file or --master-key-file)' };
+  }
+  try {
+    if ('key' in source) {
+      requireArchiveCanary(contents, source.key);
+      return { summary: `ok (key ${source.key.id} decrypts the canary)` };
+    }
+    const key = await archiveKey(contents, source);
+    return {
+      summary: `ok (key ${key.id} decrypts the canary${source.passphrase ? ', from the key bundle' : ''})`,
+    };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { summary: `FAILED: ${message}`, problem: `key: ${message}` };
+  }
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type InstanceConfig, pushHistory, resolvePath, saveConfig } from '../../config/instance-config.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
+import type { Faults } from '../../lib/faults.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { type Instance, openInstanceStorage } from '../instance-context.js';
 import { assertRoom, isInside } from './move-home.js';
@@ -20,6 +21,8 @@ export interface MoveFoldersInput {
   folders: Partial<Record<FolderName, string>>;
   keepOld?: boolean;
   progress?: ProgressReporter;
+  /** Crash-test hooks (lib/faults.ts); none in production. */
+  faults?: Faults;
 }
 
 export interface MovedFolder {
@@ -75,7 +78,14 @@ export async function moveFolders(inst: Instance, input: MoveFoldersInput): Prom
   const copied: { m: (typeof moves)[number]; journal: CopyJournal; files: number; bytes: number }[] = [];
   for (const m of moves) {
     const journalFile = path.join(m.to, FOLDER_JOURNAL);
-    const r = await verifiedCopy({ from: m.from, to: m.to, journalFile, progress, step: m.folder });
+    const r = await verifiedCopy({
+      from: m.from,
+      to: m.to,
+      journalFile,
+      progress,
+      step: m.folder,
+      faults: input.faults,
+    });
     copied.push({ m, journal: r.journal, files: r.files, bytes: r.bytes });
   }
   const next = structuredClone(cfg);

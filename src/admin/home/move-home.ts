@@ -11,7 +11,7 @@ import { CONFIG_FILE_NAME, configPathFor, createHomeLayout } from '../../config/
 import { type InstanceConfig, pushHistory, saveConfig } from '../../config/instance-config.js';
 import { findInstance, registerInstance } from '../../config/instance-registry.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
-import { crashIfFault } from '../../lib/fault-hook.js';
+import type { Faults } from '../../lib/faults.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { type Instance, openCheckedStorage, openInstanceStorage } from '../instance-context.js';
 import { assertServiceStopped } from './running-service.js';
@@ -33,6 +33,8 @@ export interface MoveHomeInput {
   newHome: string;
   keepOld?: boolean;
   progress?: ProgressReporter;
+  /** Crash-test hooks (lib/faults.ts); none in production. */
+  faults?: Faults;
 }
 
 export interface MoveHomeResult {
@@ -138,7 +140,8 @@ export async function moveHome(inst: Instance, input: MoveHomeInput): Promise<Mo
     rel === MOVED_CONFIG ||
     rel.startsWith(`${CONFIG_FILE_NAME}.tmp-`) ||
     TRANSIENT.some((t) => rel.startsWith(`${t}/`));
-  const copy = await verifiedCopy({ from, to, journalFile, exclude, progress, step: 'home' });
+  const { faults } = input;
+  const copy = await verifiedCopy({ from, to, journalFile, exclude, progress, step: 'home', faults });
   createHomeLayout(to);
 
   let database: MoveHomeResult['database'];
@@ -160,7 +163,7 @@ export async function moveHome(inst: Instance, input: MoveHomeInput): Promise<Mo
   copy.journal.state = 'config-written';
   saveJournal(journalFile, copy.journal);
   progress.update({ step: 'home:config', state: 'done', message: configPathFor(to) });
-  crashIfFault('home:before-registry');
+  faults?.at('home:before-registry');
 
   const entry = findInstance(inst.name);
   const registryUpdated = !!entry && path.resolve(entry.configFile) === path.resolve(inst.configFile);

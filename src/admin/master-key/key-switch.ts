@@ -14,7 +14,7 @@ import { envelopeKeyId, open, seal } from '../../crypto/envelope.js';
 import { readKeyFile, resolveKey, writeKeyFile } from '../../crypto/key-source.js';
 import type { MasterKey } from '../../crypto/master-key.js';
 import { PreconditionError } from '../../lib/errors.js';
-import { crashIfFault } from '../../lib/fault-hook.js';
+import { type Faults, NO_FAULTS } from '../../lib/faults.js';
 import { openStorage, type Storage } from '../../storage/storage.js';
 import { type InstanceRef, instanceConfigFile, keyFileOf } from '../instance-context.js';
 import { checkCanary, requireCanary } from '../master-key-canary.js';
@@ -43,9 +43,14 @@ export interface KeyContext {
   current?: MasterKey;
   /** The key of an interrupted switch, if `.next` exists. */
   pending?: MasterKey;
+  /** Crash-test hooks (lib/faults.ts); none in production. */
+  faults: Faults;
 }
 
-export function loadKeyContext(ref: InstanceRef, opts: { ignoreSuppliedKey?: boolean } = {}): KeyContext {
+export function loadKeyContext(
+  ref: InstanceRef,
+  opts: { ignoreSuppliedKey?: boolean; faults?: Faults } = {},
+): KeyContext {
   const { configFile } = instanceConfigFile(ref);
   const config = loadConfig(configFile);
   const keyFile = keyFileOf(config);
@@ -56,7 +61,8 @@ export function loadKeyContext(ref: InstanceRef, opts: { ignoreSuppliedKey?: boo
     : resolveKey({ masterKeyFile: ref.masterKeyFile, instanceKeyFile: keyFile });
   const pendingFile = pendingKeyFile(keyFile);
   const pending = fs.existsSync(pendingFile) ? readKeyFile(pendingFile) : undefined;
-  return { name: config.instanceName, configFile, config, keyFile, current, pending };
+  const faults = opts.faults ?? NO_FAULTS;
+  return { name: config.instanceName, configFile, config, keyFile, current, pending, faults };
 }
 
 /** The database the config names, its password opened with whichever known key sealed it. */
@@ -126,7 +132,7 @@ export function beginKeySwitch(ctx: KeyContext, next: MasterKey): void {
       0o600,
     );
   }
-  crashIfFault('key-switch:after-next');
+  ctx.faults.at('key-switch:after-next');
 }
 
 function removeSwitchFiles(keyFile: string): void {
@@ -172,7 +178,7 @@ export async function finishKeySwitch(
     changed = true;
   }
   if (changed) saveConfig(ctx.configFile, cfg);
-  crashIfFault('key-switch:after-config');
+  ctx.faults.at('key-switch:after-config');
   writeKeyFile(ctx.keyFile, next);
   ctx.config = cfg;
   ctx.current = readKeyFile(ctx.keyFile);

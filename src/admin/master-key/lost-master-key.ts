@@ -4,7 +4,7 @@ import { parseConnectionString } from '../../config/connection-string.js';
 import { writeEvent } from '../../core/event-service.js';
 import { MasterKey } from '../../crypto/master-key.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
-import { crashIfFault } from '../../lib/fault-hook.js';
+import type { Faults } from '../../lib/faults.js';
 import { schemaStatus } from '../../storage/migrator.js';
 import { getMetaJson, META } from '../../storage/repositories/metadata-repository.js';
 import type { Database } from '../../storage/schema/database-types.js';
@@ -26,6 +26,8 @@ export interface LostKeyInput extends InstanceRef {
   storageConnectionString?: string;
   /** Reset even though the current key still opens the database (Octopus's --skipCurrentMasterKeyTest). */
   skipCurrentKeyTest?: boolean;
+  /** Crash-test hooks (lib/faults.ts); none in production. */
+  faults?: Faults;
 }
 
 export interface ClearedVariable {
@@ -60,7 +62,7 @@ export async function lostMasterKey(input: LostKeyInput): Promise<LostKeyResult>
       ],
     });
   }
-  const ctx = loadKeyContext(input);
+  const ctx = loadKeyContext(input, { faults: input.faults });
   const override = input.storageConnectionString
     ? parseConnectionString(input.storageConnectionString)
     : undefined;
@@ -116,7 +118,7 @@ export async function lostMasterKey(input: LostKeyInput): Promise<LostKeyResult>
           Variables: variables.map((v) => ({ Owner: v.project ?? v.owner, Name: v.name })),
         },
       });
-      crashIfFault('lost:before-commit');
+      ctx.faults.at('lost:before-commit');
       return { counts, variables, eventId };
     });
     await finishKeySwitch(ctx, next, { target: override, note: 'lost-master-key' });

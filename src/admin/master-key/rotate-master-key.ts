@@ -1,7 +1,7 @@
 import { readKeyFile } from '../../crypto/key-source.js';
 import { MasterKey } from '../../crypto/master-key.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
-import { crashIfFault } from '../../lib/fault-hook.js';
+import type { Faults } from '../../lib/faults.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { assertServiceStopped } from '../home/running-service.js';
 import { checkStorage, type InstanceRef } from '../instance-context.js';
@@ -22,6 +22,8 @@ export interface RotateInput extends InstanceRef {
   /** Only finish or roll back an interrupted rotation. */
   resume?: boolean;
   progress?: ProgressReporter;
+  /** Crash-test hooks (lib/faults.ts); none in production. */
+  faults?: Faults;
 }
 
 export interface RotateResult {
@@ -41,7 +43,7 @@ export interface RotateResult {
  */
 export async function rotateMasterKey(input: RotateInput): Promise<RotateResult> {
   const progress = input.progress ?? silentProgress;
-  const ctx = loadKeyContext(input);
+  const ctx = loadKeyContext(input, { faults: input.faults });
   const storage = await openContextStorage(ctx);
   try {
     const recovered = await recoverKeySwitch(ctx, storage);
@@ -82,12 +84,12 @@ export async function rotateMasterKey(input: RotateInput): Promise<RotateResult>
         throw new PreconditionError(`The re-encrypted canary does not open (${canary.reason}).`, {
           code: 'CANARY_DAMAGED',
         });
-      crashIfFault('rotate:before-commit');
+      ctx.faults.at('rotate:before-commit');
       return c;
     });
     const total = counts.reduce((n, c) => n + c.values, 0);
     progress.update({ step: 're-encrypt', state: 'done', done: total, message: 'values, one transaction' });
-    crashIfFault('rotate:after-commit');
+    ctx.faults.at('rotate:after-commit');
     await finishKeySwitch(ctx, next, { note: 'rotate-master-key' });
     progress.update({ step: 'verify', state: 'done', message: 'the new key opens the database' });
     return { ...base, rotated: true, oldKeyId: old.id, newKeyId: next.id, counts };

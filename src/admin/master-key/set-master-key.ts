@@ -2,6 +2,7 @@ import { parseConnectionString } from '../../config/connection-string.js';
 import { envelopeKeyId, WrongMasterKeyError } from '../../crypto/envelope.js';
 import { readKeyFile } from '../../crypto/key-source.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
+import type { Faults } from '../../lib/faults.js';
 import { assertServiceStopped } from '../home/running-service.js';
 import { checkStorage } from '../instance-context.js';
 import {
@@ -19,6 +20,8 @@ export interface SetKeyInput {
   masterKeyFile: string;
   /** The full connection string, when the config's password was sealed with a key that is gone. */
   storageConnectionString?: string;
+  /** Crash-test hooks (lib/faults.ts); none in production. */
+  faults?: Faults;
 }
 
 export interface SetKeyResult {
@@ -36,7 +39,10 @@ export interface SetKeyResult {
 export async function setMasterKey(input: SetKeyInput): Promise<SetKeyResult> {
   if (!input.masterKeyFile)
     throw new UsageError('set-master-key needs --master-key-file FILE.', { code: 'OPTION_MISSING' });
-  const ctx = loadKeyContext({ instance: input.instance, config: input.config }, { ignoreSuppliedKey: true });
+  const ctx = loadKeyContext(
+    { instance: input.instance, config: input.config },
+    { ignoreSuppliedKey: true, faults: input.faults },
+  );
   const key = readKeyFile(input.masterKeyFile);
   const override = input.storageConnectionString
     ? parseConnectionString(input.storageConnectionString)
