@@ -51,7 +51,63 @@ function indexActions(steps: Json[]): Map<string, Json> {
   return m;
 }
 
+/**
+ * What the deployment task handler can run (deployment-task-handler.ts refuses anything else at
+ * deploy time): a process holding anything else is refused when it is saved, so the mistake
+ * shows where it is made, not at the first deployment.
+ */
+export const SUPPORTED_ACTION_TYPES = ['Octopus.Script'] as const;
+export const SUPPORTED_SCRIPT_SOURCES = ['Inline'] as const;
+export const SUPPORTED_SCRIPT_SYNTAXES = ['Bash', 'PowerShell'] as const;
+/** The handler's defaults when an action leaves them out. */
+const DEFAULT_SCRIPT_SOURCE = 'Inline';
+const DEFAULT_SCRIPT_SYNTAX = 'PowerShell';
+
+const SUPPORTED_SUMMARY =
+  `Cuttle runs the action type ${SUPPORTED_ACTION_TYPES.join(', ')} with the script source ` +
+  `${SUPPORTED_SCRIPT_SOURCES.join(', ')} (Octopus.Action.Script.ScriptSource) and the script ` +
+  `syntax ${SUPPORTED_SCRIPT_SYNTAXES.join(' or ')} (Octopus.Action.Script.Syntax).`;
+
+/** One line per action Cuttle could not run, naming its step and action. */
+function unsupportedActions(key: MasterKey, steps: Json[]): string[] {
+  const problems: string[] = [];
+  for (const step of steps) {
+    for (const action of arr(step.Actions) as Json[]) {
+      const where = `Step "${String(step.Name)}", action "${String(action.Name)}"`;
+      const type = String(action.ActionType);
+      if (!(SUPPORTED_ACTION_TYPES as readonly string[]).includes(type)) {
+        problems.push(`${where}: the action type "${type}" is not supported.`);
+        continue;
+      }
+      const { values } = clearProperties(key, action.Properties);
+      const source = values['Octopus.Action.Script.ScriptSource'] ?? DEFAULT_SCRIPT_SOURCE;
+      if (!(SUPPORTED_SCRIPT_SOURCES as readonly string[]).includes(source))
+        problems.push(`${where}: the script source "${source}" is not supported.`);
+      const syntax = values['Octopus.Action.Script.Syntax'] ?? DEFAULT_SCRIPT_SYNTAX;
+      if (!(SUPPORTED_SCRIPT_SYNTAXES as readonly string[]).includes(syntax))
+        problems.push(`${where}: the script syntax "${syntax}" is not supported.`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The steps to store: Ids filled in, sensitive properties sealed. Refuses (UsageError, nothing
+ * stored) a process with an action Cuttle cannot run.
+ */
 export function normalizeSteps(key: MasterKey, incoming: unknown, previousSteps: Json[]): Json[] {
+  const steps = normalizeStepShapes(key, incoming, previousSteps);
+  const problems = unsupportedActions(key, steps);
+  if (problems.length) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more, listed below)` : '';
+    throw new UsageError(`The deployment process was not saved. ${problems[0]}${more} ${SUPPORTED_SUMMARY}`, {
+      details: problems.length > 1 ? problems : [],
+    });
+  }
+  return steps;
+}
+
+function normalizeStepShapes(key: MasterKey, incoming: unknown, previousSteps: Json[]): Json[] {
   if (!Array.isArray(incoming)) throw new UsageError('Steps must be an array.');
   const oldActions = indexActions(previousSteps);
   return incoming.map((raw, i) => {
