@@ -49,13 +49,23 @@ export async function buildProgram(args: string[] = []): Promise<Command> {
   // Before the commands are added: subcommands copy these settings when created, and a parse
   // error of a subcommand (e.g. an unknown option carrying a connection string) must be redacted.
   program.exitOverride();
-  program.configureOutput({ writeErr: (s) => err(s.trimEnd()) });
+  // commander's own parse errors ("error: unknown option ...") carry the usage code like ours
+  program.configureOutput({
+    writeErr: (s) => err(s.trimEnd().replace(/^error: /, 'error[USAGE_INVALID]: ')),
+  });
   for (const m of await modulesFor(args)) m.register(program as never);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();
   }
   return program as unknown as Command;
+}
+
+/** The `--format` a command was given, so a failure is reported in the form the caller reads. */
+function formatOf(args: string[]): 'text' | 'json' {
+  const i = args.lastIndexOf('--format');
+  const v = i >= 0 ? args[i + 1] : args.findLast((a) => a.startsWith('--format='))?.slice('--format='.length);
+  return v === 'json' ? 'json' : 'text';
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -69,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    printError(e);
+    printError(e, formatOf(args));
     return exitCodeFor(e);
   }
 }

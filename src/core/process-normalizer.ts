@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { open, seal } from '../crypto/envelope.js';
 import type { MasterKey } from '../crypto/master-key.js';
-import { UsageError } from '../lib/errors.js';
+import { PreconditionError, UsageError } from '../lib/errors.js';
 
 /**
  * Steps and actions of a deployment process, as the client sends them. Unknown fields are kept
@@ -92,23 +92,27 @@ function unsupportedActions(key: MasterKey, steps: Json[]): string[] {
 }
 
 /**
- * The steps to store: Ids filled in, sensitive properties sealed. Refuses (UsageError, nothing
- * stored) a process with an action Cuttle cannot run.
+ * The steps to store: Ids filled in, sensitive properties sealed. Refuses (STEP_UNSUPPORTED, 400;
+ * nothing stored) a process with an action Cuttle cannot run.
  */
 export function normalizeSteps(key: MasterKey, incoming: unknown, previousSteps: Json[]): Json[] {
   const steps = normalizeStepShapes(key, incoming, previousSteps);
   const problems = unsupportedActions(key, steps);
   if (problems.length) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more, listed below)` : '';
-    throw new UsageError(`The deployment process was not saved. ${problems[0]}${more} ${SUPPORTED_SUMMARY}`, {
-      details: problems.length > 1 ? problems : [],
-    });
+    throw new PreconditionError(
+      `The deployment process was not saved. ${problems[0]}${more} ${SUPPORTED_SUMMARY}`,
+      {
+        code: 'STEP_UNSUPPORTED',
+        details: problems.length > 1 ? problems : [],
+      },
+    );
   }
   return steps;
 }
 
 function normalizeStepShapes(key: MasterKey, incoming: unknown, previousSteps: Json[]): Json[] {
-  if (!Array.isArray(incoming)) throw new UsageError('Steps must be an array.');
+  if (!Array.isArray(incoming)) throw new UsageError('Steps must be an array.', { code: 'REQUEST_INVALID' });
   const oldActions = indexActions(previousSteps);
   return incoming.map((raw, i) => {
     const s = obj(raw);

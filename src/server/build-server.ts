@@ -87,7 +87,7 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(new UsageError('The request body is not valid JSON.'), undefined);
+      done(new UsageError('The request body is not valid JSON.', { code: 'REQUEST_INVALID' }), undefined);
     }
   });
 

@@ -38,9 +38,10 @@ for (const engine of ENGINES) {
       const before = await stored();
       const r = await call(fx, 'PUT', url, { ...before.api, Steps: steps });
       assert.equal(r.status, 400, r.text);
+      assert.equal(r.body.Code, 'STEP_UNSUPPORTED');
       for (const re of expected) assert.match(r.body.ErrorMessage, re);
       assert.deepEqual(await stored(), before, 'the stored process is unchanged');
-      return r.body as { ErrorMessage: string; Errors: string[] };
+      return r.body as { ErrorMessage: string; Errors: string[]; Code: string };
     };
 
     it('an unsupported action type: 400 naming it, the step and the supported type', async () => {

@@ -13,7 +13,8 @@ import type { ArchiveContents } from './backup-verify.js';
 /** The passphrase is the file's content without its final line break. It is never printed. */
 export function readPassphraseFile(file: string): string {
   const abs = path.resolve(file);
-  if (!fs.existsSync(abs)) throw new PreconditionError(`The passphrase file ${abs} does not exist.`);
+  if (!fs.existsSync(abs))
+    throw new PreconditionError(`The passphrase file ${abs} does not exist.`, { code: 'PATH_INVALID' });
   const passphrase = fs.readFileSync(abs, 'utf8').replace(/\r?\n$/, '');
   // checked first: a refused short passphrase registered as a secret would be masked inside
   // ordinary words of every later message ("sh***er"); the refusal does not contain it
@@ -66,12 +67,15 @@ export type KeyEvidence = Pick<ArchiveContents, 'file' | 'keyBundle' | 'metadata
 
 export async function archiveKey(contents: KeyEvidence, k: KeyInput): Promise<MasterKey> {
   if (k.passphrase && k.masterKeyFile) {
-    throw new UsageError('Give either --passphrase-file or --master-key-file, not both.');
+    throw new UsageError('Give either --passphrase-file or --master-key-file, not both.', {
+      code: 'OPTIONS_CONFLICT',
+    });
   }
   let key: MasterKey | undefined;
   if (k.passphrase) {
     if (!contents.keyBundle) {
       throw new PreconditionError('This archive holds no key bundle, so a passphrase cannot open it.', {
+        code: 'ARCHIVE_KEY_NEEDED',
         hints: ['Supply the master key of the instance it was taken from with --master-key-file FILE.'],
       });
     }
@@ -85,6 +89,7 @@ export async function archiveKey(contents: KeyEvidence, k: KeyInput): Promise<Ma
         ? 'The archive key bundle needs its passphrase: supply --passphrase-file FILE (or the key with --master-key-file).'
         : 'No master key supplied for an archive without a key bundle.',
       {
+        code: 'ARCHIVE_KEY_NEEDED',
         hints: [
           'Without the master key the sensitive values in the archive cannot be decrypted, so nothing is restored.',
           'Supply it with --master-key-file FILE or CUTTLE_MASTER_KEY (the key `cuttle show-master-key` printed).',

@@ -40,16 +40,22 @@ export async function moveFolders(inst: Instance, input: MoveFoldersInput): Prom
     .map(([folder, dir]) => ({ folder, from: resolvePath(cfg, cfg.paths[folder]), to: path.resolve(dir) }))
     .filter((m) => m.from !== m.to);
   if (!moves.length)
-    throw new UsageError('Nothing to move: give --artifacts, --packages or --backups with a new folder.');
+    throw new UsageError('Nothing to move: give --artifacts, --packages or --backups with a new folder.', {
+      code: 'USAGE_INVALID',
+    });
   for (const m of moves) {
     if (isInside(m.from, m.to) || isInside(m.to, m.from)) {
       throw new UsageError(
         `The new ${m.folder} folder ${m.to} and the old one ${m.from} must not contain each other.`,
+        { code: 'FOLDERS_NESTED' },
       );
     }
     const entries = fs.existsSync(m.to) ? fs.readdirSync(m.to) : [];
     if (entries.some((e) => e !== FOLDER_JOURNAL)) {
-      throw new PreconditionError(`${m.to} is not empty.`, { hints: ['Give an empty or new folder.'] });
+      throw new PreconditionError(`${m.to} is not empty.`, {
+        code: 'FOLDER_NOT_EMPTY',
+        hints: ['Give an empty or new folder.'],
+      });
     }
   }
   const storage = await openInstanceStorage(inst);

@@ -71,7 +71,7 @@ export function assertRoom(dir: string, bytes: number): void {
   if (free < bytes) {
     throw new PreconditionError(
       `${dir} has ${Math.floor(free / 2 ** 20)} MB free; the copy needs ${Math.ceil(bytes / 2 ** 20)} MB.`,
-      { hints: ['Free some space or choose another disk.'] },
+      { code: 'DISK_SPACE_LOW', hints: ['Free some space or choose another disk.'] },
     );
   }
 }
@@ -101,22 +101,26 @@ export async function moveHome(inst: Instance, input: MoveHomeInput): Promise<Mo
   const base = { instance: inst.name, from, to, configFile: configPathFor(to) };
 
   if (from === to) {
-    if (!fs.existsSync(journalFile)) throw new UsageError(`Instance "${inst.name}" already lives in ${to}.`);
+    if (!fs.existsSync(journalFile))
+      throw new UsageError(`Instance "${inst.name}" already lives in ${to}.`, { code: 'OPTION_INVALID' });
     const journal = readJsonFile<CopyJournal>(journalFile);
     const r = retireOld(journal.from, journal, !!input.keepOld);
     fs.rmSync(journalFile, { force: true });
     return { ...base, from: journal.from, files: 0, bytes: 0, registryUpdated: true, ...r };
   }
   if (isInside(from, to) || isInside(to, from)) {
-    throw new UsageError(`The new home ${to} and the old home ${from} must not contain each other.`);
+    throw new UsageError(`The new home ${to} and the old home ${from} must not contain each other.`, {
+      code: 'FOLDERS_NESTED',
+    });
   }
   if (fs.existsSync(to) && fs.readdirSync(to).length && !fs.existsSync(journalFile)) {
     throw new PreconditionError(`${to} is not empty.`, {
+      code: 'FOLDER_NOT_EMPTY',
       hints: ['Give an empty or new folder as the new home.'],
     });
   }
   if (fs.existsSync(configPathFor(to)) && !fs.existsSync(journalFile)) {
-    throw new PreconditionError(`${to} already holds an instance config.`);
+    throw new PreconditionError(`${to} already holds an instance config.`, { code: 'INSTANCE_EXISTS' });
   }
 
   const dbRel = sqliteInside(cfg);

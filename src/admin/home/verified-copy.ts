@@ -65,6 +65,7 @@ export function listTree(
         files.push({ rel: r, size: st.size, mtimeMs: st.mtimeMs });
       } else {
         throw new PreconditionError(`${path.join(root, r)} is not a plain file or folder (a link?).`, {
+          code: 'PATH_INVALID',
           hints: ['Move or remove it by hand, then run the command again.'],
         });
       }
@@ -87,6 +88,7 @@ function loadJournal(plan: CopyPlan): CopyJournal {
       throw new PreconditionError(
         `${plan.to} holds an unfinished copy from ${j.from}, not from ${plan.from}.`,
         {
+          code: 'FOLDER_NOT_EMPTY',
           hints: [`Finish that move first, or remove ${plan.to} if it is not needed.`],
         },
       );
@@ -220,6 +222,7 @@ export async function verifiedCopy(plan: CopyPlan): Promise<CopyResult> {
     throw new RuntimeFailure(
       `${bad.length} copied file(s) in ${plan.to} do not match the original (size or SHA-256); nothing was switched.`,
       {
+        code: 'COPY_VERIFY_FAILED',
         details: bad.slice(0, 20),
         hints: [
           `The original at ${plan.from} is untouched and still in use.`,

@@ -73,6 +73,7 @@ export function contextTarget(
     throw new PreconditionError(
       `The database password in ${ctx.configFile} is sealed with master key ${envelopeKeyId(sealed) ?? '?'}, which is not available.`,
       {
+        code: 'MASTER_KEY_MISSING',
         hints: [
           'Give the full connection string (with its password) with --storage-connection-string CS.',
           'Or supply the right key with --master-key-file FILE.',
@@ -103,6 +104,7 @@ export function beginKeySwitch(ctx: KeyContext, next: MasterKey): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     throw new PreconditionError(`Another master key change of instance "${ctx.name}" is in progress.`, {
+      code: 'KEY_CHANGE_IN_PROGRESS',
       hints: [
         `Wait for it, or if it was interrupted: cuttle rotate-master-key --resume --instance ${ctx.name}`,
       ],
@@ -158,7 +160,9 @@ export async function finishKeySwitch(
     const sealedWith = envelopeKeyId(cfg.storage.sealedPassword);
     const old = [ctx.current, ctx.pending].find((k) => k && k.id === sealedWith);
     if (!old)
-      throw new PreconditionError('The database password cannot be resealed: its key is not available.');
+      throw new PreconditionError('The database password cannot be resealed: its key is not available.', {
+        code: 'MASTER_KEY_MISSING',
+      });
     cfg.storage = { ...cfg.storage, sealedPassword: seal(next, open(old, cfg.storage.sealedPassword)) };
     changed = true;
   }
@@ -173,7 +177,9 @@ export async function finishKeySwitch(
   ctx.config = cfg;
   ctx.current = readKeyFile(ctx.keyFile);
   if (ctx.current.id !== next.id)
-    throw new PreconditionError(`The key file ${ctx.keyFile} did not take the new key.`);
+    throw new PreconditionError(`The key file ${ctx.keyFile} did not take the new key.`, {
+      code: 'PATH_INVALID',
+    });
   const storage = await openStorage(openConnection(cfg.storage, ctx.current, cfg.home));
   try {
     await requireCanary(storage.db, ctx.current, storage.description);
@@ -198,7 +204,10 @@ export async function recoverKeySwitch(
     if (!canary.ok) {
       throw new PreconditionError(
         `The master-key canary is sealed with the pending key ${ctx.pending.id} but does not open: it is damaged.`,
-        { hints: [`Keep ${pendingKeyFile(ctx.keyFile)}; restore the database from a backup.`] },
+        {
+          code: 'CANARY_DAMAGED',
+          hints: [`Keep ${pendingKeyFile(ctx.keyFile)}; restore the database from a backup.`],
+        },
       );
     }
     await finishKeySwitch(ctx, ctx.pending, { target: opts.target, note: 'finished an interrupted change' });

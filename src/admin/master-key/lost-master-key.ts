@@ -54,6 +54,7 @@ const CANARY_ROW = (table: string, key: unknown[]) => table === 'instance_metada
 export async function lostMasterKey(input: LostKeyInput): Promise<LostKeyResult> {
   if (!input.confirmed) {
     throw new UsageError('lost-master-key clears every sensitive value of the instance.', {
+      code: 'CONFIRMATION_REQUIRED',
       hints: [
         'Add --i-really-want-to-reset-all-my-sensitive-data to go ahead (take a database backup first).',
       ],
@@ -70,7 +71,10 @@ export async function lostMasterKey(input: LostKeyInput): Promise<LostKeyResult>
     if (status.state !== 'current') {
       throw new PreconditionError(
         `The database at ${storage.description} is not at this Cuttle's schema (${status.state}).`,
-        { hints: ['Run `cuttle database upgrade` first, or use the Cuttle version that matches it.'] },
+        {
+          code: 'SCHEMA_OUTDATED',
+          hints: ['Run `cuttle database upgrade` first, or use the Cuttle version that matches it.'],
+        },
       );
     }
     const fence = await getMetaJson<FenceMarker>(storage.db, META.fence);
@@ -79,6 +83,7 @@ export async function lostMasterKey(input: LostKeyInput): Promise<LostKeyResult>
       throw new PreconditionError(
         `The master key of instance "${ctx.name}" still opens its database: it is not lost. Nothing was changed.`,
         {
+          code: 'MASTER_KEY_NOT_LOST',
           hints: [
             'To change the key, use `cuttle rotate-master-key` (it keeps every sensitive value).',
             'To reset anyway, add --skip-current-master-key-test.',

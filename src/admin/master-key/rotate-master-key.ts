@@ -59,6 +59,7 @@ export async function rotateMasterKey(input: RotateInput): Promise<RotateResult>
     const old = ctx.current;
     if (!old) {
       throw new PreconditionError(`No master key for instance "${ctx.name}": nothing to rotate from.`, {
+        code: 'MASTER_KEY_MISSING',
         hints: [
           `The key file ${ctx.keyFile} is missing. Supply the current key with --master-key-file FILE.`,
           'If the key is lost for good, `cuttle lost-master-key` resets the sensitive values instead.',
@@ -68,7 +69,8 @@ export async function rotateMasterKey(input: RotateInput): Promise<RotateResult>
     await checkStorage(storage, old);
     await assertServiceStopped(ctx.config, 'rotate the master key', { db: storage.db, allNodes: true });
     const next = input.newMasterKeyFile ? readKeyFile(input.newMasterKeyFile) : MasterKey.generate();
-    if (next.id === old.id) throw new UsageError('The new master key is the key in use already.');
+    if (next.id === old.id)
+      throw new UsageError('The new master key is the key in use already.', { code: 'MASTER_KEY_SAME' });
 
     progress.update({ step: 'new-key', state: 'done', message: `key ${next.id} written beside the old one` });
     beginKeySwitch(ctx, next);
@@ -77,7 +79,9 @@ export async function rotateMasterKey(input: RotateInput): Promise<RotateResult>
       const c = await rewriteEnvelopes(trx, reencryptTransform(old, next));
       const canary = await checkCanary(trx, next);
       if (!canary.ok)
-        throw new PreconditionError(`The re-encrypted canary does not open (${canary.reason}).`);
+        throw new PreconditionError(`The re-encrypted canary does not open (${canary.reason}).`, {
+          code: 'CANARY_DAMAGED',
+        });
       crashIfFault('rotate:before-commit');
       return c;
     });

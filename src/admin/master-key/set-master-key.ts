@@ -34,7 +34,8 @@ export interface SetKeyResult {
  * the database canary before anything on this node is written, so a wrong file changes nothing.
  */
 export async function setMasterKey(input: SetKeyInput): Promise<SetKeyResult> {
-  if (!input.masterKeyFile) throw new UsageError('set-master-key needs --master-key-file FILE.');
+  if (!input.masterKeyFile)
+    throw new UsageError('set-master-key needs --master-key-file FILE.', { code: 'OPTION_MISSING' });
   const ctx = loadKeyContext({ instance: input.instance, config: input.config }, { ignoreSuppliedKey: true });
   const key = readKeyFile(input.masterKeyFile);
   const override = input.storageConnectionString
@@ -49,6 +50,7 @@ export async function setMasterKey(input: SetKeyInput): Promise<SetKeyResult> {
       throw new PreconditionError(
         `The key in ${input.masterKeyFile} (id ${key.id}) is not the master key of the database at ${storage.description}; nothing was changed.`,
         {
+          code: 'MASTER_KEY_WRONG',
           cause: err,
           hints: ['Use the file written by `cuttle rotate-master-key` on the node that rotated.'],
         },

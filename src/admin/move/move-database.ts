@@ -390,6 +390,7 @@ async function rollBack(
   ];
   if (err instanceof CuttleError) {
     return new CuttleError(err.kind, err.message, {
+      code: err.code,
       hints: [...err.hints, ...hints],
       details: err.details,
       cause: err,

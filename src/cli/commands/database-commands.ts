@@ -48,6 +48,7 @@ export function register(program: Command) {
       if (!key)
         throw new PreconditionError(
           'Upgrading needs the master key (--master-key-file or CUTTLE_MASTER_KEY).',
+          { code: 'MASTER_KEY_MISSING' },
         );
       const r = await upgradeDatabase(target, key);
       out(

@@ -30,6 +30,7 @@ export function register(program: Command) {
     .action(async (o) => {
       if (!o.resume && (!o.iReallyWantToRotateMyMasterKey || !o.iHaveBackedUpMyDatabase)) {
         throw new UsageError('Rotating the master key needs two confirmations.', {
+          code: 'CONFIRMATION_REQUIRED',
           hints: [
             'Back up the database and the config, stop every node, then run:',
             '  cuttle rotate-master-key --i-really-want-to-rotate-my-master-key --i-have-backed-up-my-database',

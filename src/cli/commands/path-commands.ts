@@ -26,6 +26,7 @@ export async function runMoveHome(
   if ([o.storageConnectionString, o.listen, o.nodeName, o.taskCap].some((v) => v !== undefined)) {
     throw new UsageError(
       '--home moves the home directory on its own: change other settings in a separate command.',
+      { code: 'OPTIONS_CONFLICT' },
     );
   }
   const r: MoveHomeResult = await moveHome(inst, {

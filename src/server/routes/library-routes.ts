@@ -47,7 +47,8 @@ export function libraryRoutes(app: App, { db }: RouteDeps): void {
     },
     async (req) => {
       const row = await getProjectGroup(db, req.params.spaceId, req.params.id);
-      if (!row) throw new NotFoundError(`The project group ${req.params.id} does not exist.`);
+      if (!row)
+        throw new NotFoundError(`The project group ${req.params.id} does not exist.`, { code: 'NOT_FOUND' });
       return projectGroupResource(row);
     },
   );
@@ -80,7 +81,8 @@ export function libraryRoutes(app: App, { db }: RouteDeps): void {
     },
     async (req) => {
       const row = await getLifecycle(db, req.params.spaceId, req.params.id);
-      if (!row) throw new NotFoundError(`The lifecycle ${req.params.id} does not exist.`);
+      if (!row)
+        throw new NotFoundError(`The lifecycle ${req.params.id} does not exist.`, { code: 'NOT_FOUND' });
       return lifecycleResource(row);
     },
   );
