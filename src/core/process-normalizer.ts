@@ -56,9 +56,9 @@ function indexActions(steps: Json[]): Map<string, Json> {
  * deploy time): a process holding anything else is refused when it is saved, so the mistake
  * shows where it is made, not at the first deployment.
  */
-export const SUPPORTED_ACTION_TYPES = ['Octopus.Script'] as const;
-export const SUPPORTED_SCRIPT_SOURCES = ['Inline'] as const;
-export const SUPPORTED_SCRIPT_SYNTAXES = ['Bash', 'PowerShell'] as const;
+const SUPPORTED_ACTION_TYPES = ['Octopus.Script'] as const;
+const SUPPORTED_SCRIPT_SOURCES = ['Inline'] as const;
+const SUPPORTED_SCRIPT_SYNTAXES = ['Bash', 'PowerShell'] as const;
 /** The handler's defaults when an action leaves them out. */
 const DEFAULT_SCRIPT_SOURCE = 'Inline';
 const DEFAULT_SCRIPT_SYNTAX = 'PowerShell';
