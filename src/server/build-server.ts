@@ -28,6 +28,7 @@ import { rootRoutes } from './routes/root-routes.js';
 import { spaceRoutes } from './routes/space-routes.js';
 import { taskRoutes } from './routes/task-routes.js';
 import { userRoutes } from './routes/user-routes.js';
+import { API_KEY_SCHEMES } from './schemas/security-schemes.js';
 
 export interface ServerOptions {
   storage: Storage;
@@ -100,10 +101,8 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
   await app.register(swagger, {
     openapi: {
       info: { title: 'Cuttle API (Octopus Deploy compatible)', version: CUTTLE_VERSION },
-      components: {
-        securitySchemes: { ApiKey: { type: 'apiKey', in: 'header', name: 'X-Octopus-ApiKey' } },
-      },
-      security: [{ ApiKey: [] }],
+      components: { securitySchemes: API_KEY_SCHEMES },
+      security: [{ ApiKey: [] }, { Bearer: [] }],
     },
   });
   installErrorHandler(app);

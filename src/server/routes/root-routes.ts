@@ -59,7 +59,12 @@ export function rootRoutes(app: App, deps: RouteDeps): void {
     '/api',
     {
       config: { anonymous: true },
-      schema: { tags: ['Root'], summary: 'Server root document', response: { 200: RootSchema } },
+      schema: {
+        tags: ['Root'],
+        summary: 'Server root document (no API key needed)',
+        security: [],
+        response: { 200: RootSchema },
+      },
     },
     async () => ({
       Application: 'Octopus Deploy',
@@ -79,7 +84,8 @@ export function rootRoutes(app: App, deps: RouteDeps): void {
       config: { anonymous: true },
       schema: {
         tags: ['Root'],
-        summary: 'Load balancer health check: 418 while this node drains',
+        summary: 'Load balancer health check: 418 while this node drains (no API key needed)',
+        security: [],
         response: { 200: AnyJson, 418: AnyJson },
       },
     },
