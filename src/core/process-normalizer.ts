@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { open, seal } from '../crypto/envelope.js';
 import type { MasterKey } from '../crypto/master-key.js';
 import { PreconditionError, UsageError } from '../lib/errors.js';
+import { SUPPORTED_SUMMARY, unsupportedParts } from './supported-actions.js';
 
 /**
  * Steps and actions of a deployment process, as the client sends them. Unknown fields are kept
@@ -52,40 +53,17 @@ function indexActions(steps: Json[]): Map<string, Json> {
 }
 
 /**
- * What the deployment task handler can run (deployment-task-handler.ts refuses anything else at
- * deploy time): a process holding anything else is refused when it is saved, so the mistake
- * shows where it is made, not at the first deployment.
+ * One line per action Cuttle could not run, naming its step and action: a process holding one is
+ * refused when it is saved, so the mistake shows where it is made, not at the first deployment.
  */
-const SUPPORTED_ACTION_TYPES = ['Octopus.Script'] as const;
-const SUPPORTED_SCRIPT_SOURCES = ['Inline'] as const;
-const SUPPORTED_SCRIPT_SYNTAXES = ['Bash', 'PowerShell'] as const;
-/** The handler's defaults when an action leaves them out. */
-const DEFAULT_SCRIPT_SOURCE = 'Inline';
-const DEFAULT_SCRIPT_SYNTAX = 'PowerShell';
-
-const SUPPORTED_SUMMARY =
-  `Cuttle runs the action type ${SUPPORTED_ACTION_TYPES.join(', ')} with the script source ` +
-  `${SUPPORTED_SCRIPT_SOURCES.join(', ')} (Octopus.Action.Script.ScriptSource) and the script ` +
-  `syntax ${SUPPORTED_SCRIPT_SYNTAXES.join(' or ')} (Octopus.Action.Script.Syntax).`;
-
-/** One line per action Cuttle could not run, naming its step and action. */
 function unsupportedActions(key: MasterKey, steps: Json[]): string[] {
   const problems: string[] = [];
   for (const step of steps) {
     for (const action of arr(step.Actions) as Json[]) {
       const where = `Step "${String(step.Name)}", action "${String(action.Name)}"`;
       const type = String(action.ActionType);
-      if (!(SUPPORTED_ACTION_TYPES as readonly string[]).includes(type)) {
-        problems.push(`${where}: the action type "${type}" is not supported.`);
-        continue;
-      }
       const { values } = clearProperties(key, action.Properties);
-      const source = values['Octopus.Action.Script.ScriptSource'] ?? DEFAULT_SCRIPT_SOURCE;
-      if (!(SUPPORTED_SCRIPT_SOURCES as readonly string[]).includes(source))
-        problems.push(`${where}: the script source "${source}" is not supported.`);
-      const syntax = values['Octopus.Action.Script.Syntax'] ?? DEFAULT_SCRIPT_SYNTAX;
-      if (!(SUPPORTED_SCRIPT_SYNTAXES as readonly string[]).includes(syntax))
-        problems.push(`${where}: the script syntax "${syntax}" is not supported.`);
+      for (const part of unsupportedParts(type, values)) problems.push(`${where}: ${part}`);
     }
   }
   return problems;
