@@ -37,7 +37,10 @@ export async function dashboard(db: Kysely<Database>, spaceId: string) {
   const cells = [...latest.values()];
   const [releases, tasks] = await Promise.all([
     releaseVersions(db, [...new Set(cells.map((c) => c.release_id))]),
-    taskStates(db, cells.map((c) => c.task_id)),
+    taskStates(
+      db,
+      cells.map((c) => c.task_id),
+    ),
   ]);
   const version = new Map(releases.map((r) => [r.id, r.version]));
   const task = new Map(tasks.map((t) => [t.id, t]));

@@ -5,7 +5,14 @@ import { Bool, Links, NStr, responses, SpaceParams, Str, StrList } from '../sche
 
 const DashboardSchema = Type.Object({
   Projects: Type.Array(
-    Type.Object({ Id: Str, Name: Str, Slug: Str, ProjectGroupId: Str, IsDisabled: Bool, EnvironmentIds: StrList }),
+    Type.Object({
+      Id: Str,
+      Name: Str,
+      Slug: Str,
+      ProjectGroupId: Str,
+      IsDisabled: Bool,
+      EnvironmentIds: StrList,
+    }),
   ),
   ProjectGroups: Type.Array(Type.Object({ Id: Str, Name: Str, EnvironmentIds: StrList })),
   Environments: Type.Array(Type.Object({ Id: Str, Name: Str })),

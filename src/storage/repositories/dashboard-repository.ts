@@ -46,7 +46,9 @@ export async function deploymentHeads(db: Db, spaceId: string) {
 }
 
 export async function releaseVersions(db: Db, ids: string[]) {
-  return inBatches(ids, (b) => db.selectFrom('releases').select(['id', 'version']).where('id', 'in', b).execute());
+  return inBatches(ids, (b) =>
+    db.selectFrom('releases').select(['id', 'version']).where('id', 'in', b).execute(),
+  );
 }
 
 export async function taskStates(db: Db, ids: string[]) {

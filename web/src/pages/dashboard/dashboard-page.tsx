@@ -47,7 +47,8 @@ export function DashboardPage() {
         </p>
       )}
       {d.data && d.data.Projects.length > 0 && (
-        <div class="table-wrap dashboard" tabIndex={0} aria-label="Dashboard table, scrolls sideways">
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls must take focus to scroll by keyboard (axe: scrollable-region-focusable)
+        <section class="table-wrap dashboard" tabIndex={0} aria-label="Dashboard table, scrolls sideways">
           <table>
             <thead>
               <tr>
@@ -73,7 +74,9 @@ export function DashboardPage() {
                           <a class="cell" href={href(`/${spaceId}/tasks/${c.TaskId}`)}>
                             <span class="cell-version">{c.ReleaseVersion}</span>
                             <StateBadge state={c.State} />
-                            <span class="cell-age muted small">{age(c.CompletedTime ?? c.StartTime ?? c.QueueTime, now)}</span>
+                            <span class="cell-age muted small">
+                              {age(c.CompletedTime ?? c.StartTime ?? c.QueueTime, now)}
+                            </span>
                           </a>
                         ) : (
                           <span class="muted small">–</span>
@@ -85,7 +88,7 @@ export function DashboardPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </section>
       )}
     </section>
   );
