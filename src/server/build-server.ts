@@ -17,6 +17,7 @@ import { READ_CACHE_TTL_MS } from './read-caches.js';
 import type { App, RouteDeps } from './route-deps.js';
 import { backupRoutes } from './routes/backup-routes.js';
 import { dashboardRoutes } from './routes/dashboard-routes.js';
+import { deployTemplateRoutes } from './routes/deploy-template-routes.js';
 import { deploymentRoutes } from './routes/deployment-routes.js';
 import { environmentRoutes } from './routes/environment-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
@@ -30,6 +31,7 @@ import { rootRoutes } from './routes/root-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { spaceRoutes } from './routes/space-routes.js';
 import { taskRoutes } from './routes/task-routes.js';
+import { taskSearchRoutes } from './routes/task-search-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 
 export interface ServerOptions {
@@ -59,6 +61,8 @@ const ROUTE_MODULES = [
   moveRoutes,
   sessionRoutes,
   dashboardRoutes,
+  deployTemplateRoutes,
+  taskSearchRoutes,
   portalLiveRoutes,
   portalRoutes,
 ];

@@ -6,7 +6,15 @@ import { tempDir } from '../helpers/engines.js';
 
 /** Waits (on the page's own events, no sleeps) until `locator` shows text matching `re`. */
 export async function waitForText(locator: Locator, re: RegExp, timeout = 30_000): Promise<string> {
-  await locator.filter({ hasText: re }).first().waitFor({ state: 'visible', timeout });
+  try {
+    await locator.filter({ hasText: re }).first().waitFor({ state: 'visible', timeout });
+  } catch (err) {
+    // what the page showed instead, for the report
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await locator.page().screenshot({ path: path.join(SHOTS, `failed-${Date.now()}.png`), fullPage: true });
+    const seen = await locator.allTextContents().catch(() => []);
+    throw new Error(`${(err as Error).message}\nThe page showed: ${JSON.stringify(seen.slice(0, 5))}`);
+  }
   return (await locator.filter({ hasText: re }).first().textContent()) ?? '';
 }
 

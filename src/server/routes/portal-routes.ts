@@ -1,8 +1,10 @@
 import { Type } from 'typebox';
+import { requireTask } from '../../core/task-view-service.js';
 import { LiveFeed } from '../portal/live-feed.js';
-import { openSse } from '../portal/sse.js';
+import { openSse, type SseClient } from '../portal/sse.js';
+import { streamTask } from '../portal/task-stream.js';
 import type { App, RouteDeps } from '../route-deps.js';
-import { Bool, NStr, responses, Str } from '../schemas/common-schemas.js';
+import { Bool, IdParams, NStr, responses, Str } from '../schemas/common-schemas.js';
 
 const tags = ['Portal'];
 
@@ -23,7 +25,12 @@ export function portalLiveRoutes(app: App, deps: RouteDeps): void {
     name: deps.nodeId,
     draining: deps.isDraining(),
   }));
-  app.addHook('preClose', async () => feed.closeAll());
+  // Open streams would hold a closing server (a drain, a database move) open: end them first.
+  const streams = new Set<SseClient>();
+  app.addHook('preClose', async () => {
+    feed.closeAll();
+    for (const c of [...streams]) c.close();
+  });
 
   app.get(
     '/api/portal/status',
@@ -49,6 +56,27 @@ export function portalLiveRoutes(app: App, deps: RouteDeps): void {
     },
     async (req, reply) => {
       await feed.add(openSse(req, reply));
+    },
+  );
+
+  app.get(
+    '/api/portal/tasks/:id/stream',
+    {
+      schema: {
+        tags,
+        summary:
+          'Server-sent events for one task: `task` (task and activities) on change, `lines` (log chunks after `after`), `end` once completed',
+        params: IdParams,
+        querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: -1 })) }),
+        response: { ...responses(Type.Unknown()), 200: Type.String({ description: 'text/event-stream' }) },
+      },
+    },
+    async (req, reply) => {
+      await requireTask(deps.db, req.params.id); // a 404 in the error shape before the stream opens
+      const client = openSse(req, reply);
+      streams.add(client);
+      client.onClose(() => streams.delete(client));
+      await streamTask(deps.db, deps.changes, client, req.params.id, req.query.after ?? -1);
     },
   );
 }

@@ -1,6 +1,14 @@
 import type { JSX } from 'preact';
+import { ConfigurationPage } from '../pages/configuration/configuration-page';
+import { MaintenancePage } from '../pages/configuration/maintenance-page';
 import { DashboardPage } from '../pages/dashboard/dashboard-page';
+import { EnvironmentsPage } from '../pages/environments/environments-page';
 import { NotFoundPage } from '../pages/not-found-page';
+import { ApiKeysPage } from '../pages/profile/api-keys-page';
+import { ProjectPage } from '../pages/projects/project-page';
+import { ProjectsPage } from '../pages/projects/projects-page';
+import { TaskPage } from '../pages/tasks/task-page';
+import { TasksPage } from '../pages/tasks/tasks-page';
 import { match } from './router';
 import type { SessionValue } from './session';
 
@@ -14,7 +22,16 @@ type Route = [
 function routes(): Route[] {
   return [
     ['/', () => <DashboardPage />],
+    ['/profile/apikeys', () => <ApiKeysPage />],
+    ['/configuration', () => <ConfigurationPage />, true],
+    ['/configuration/maintenance', () => <MaintenancePage />, true],
     ['/:spaceId', () => <DashboardPage />],
+    ['/:spaceId/projects', () => <ProjectsPage />],
+    ['/:spaceId/projects/:id', (p) => <ProjectPage projectId={p.id!} tab="" />],
+    ['/:spaceId/projects/:id/:tab', (p) => <ProjectPage projectId={p.id!} tab={p.tab!} />],
+    ['/:spaceId/environments', () => <EnvironmentsPage />],
+    ['/:spaceId/tasks', (_p, path) => <TasksPage path={path} />],
+    ['/:spaceId/tasks/:id', (p) => <TaskPage taskId={p.id!} />],
   ];
 }
 

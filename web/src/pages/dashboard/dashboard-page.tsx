@@ -47,7 +47,6 @@ export function DashboardPage() {
         </p>
       )}
       {d.data && d.data.Projects.length > 0 && (
-        // biome-ignore lint/a11y/noNoninteractiveTabindex: a region that scrolls must take focus to scroll by keyboard (axe: scrollable-region-focusable)
         <section class="table-wrap dashboard" tabIndex={0} aria-label="Dashboard table, scrolls sideways">
           <table>
             <thead>
