@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { UnauthorizedError, UsageError } from '../lib/errors.js';
+import { ForbiddenError, UnauthorizedError, UsageError } from '../lib/errors.js';
 import {
   deleteExpiredSessions,
   deleteSession,
@@ -144,17 +144,20 @@ export async function signOut(db: Kysely<Database>, session: PortalSession): Pro
   });
 }
 
-/** Re-entering the password (the master key page): no session is made, failures count toward the lockout. */
+/**
+ * Re-entering the password (the master key page): no session is made, failures count toward the
+ * lockout. Refusals are 403, not 401: the caller is signed in, only this confirmation failed.
+ */
 export async function confirmPassword(db: Kysely<Database>, actor: Actor, password: string): Promise<void> {
-  if (!actor.userId) throw new UnauthorizedError('This request is not made by a user.');
+  if (!actor.userId) throw new ForbiddenError('This request is not made by a user.');
   const user = await getUser(db, actor.userId);
   const name = normalizeSignInName(user?.username ?? '');
   const locked = await lockedUntil(db, name);
-  if (locked) throw lockedError(locked);
+  if (locked) throw new ForbiddenError(lockedError(locked).message);
   if (!user || !password || !verifyPassword(password, user.password_hash)) {
     const nowLocked = await recordFailure(db, name);
-    if (nowLocked) throw lockedError(nowLocked);
-    throw new UnauthorizedError('The password is wrong.');
+    if (nowLocked) throw new ForbiddenError(lockedError(nowLocked).message);
+    throw new ForbiddenError('The password is wrong.');
   }
   await resetFailures(db, name);
 }

@@ -21,8 +21,10 @@ import { deployTemplateRoutes } from './routes/deploy-template-routes.js';
 import { deploymentRoutes } from './routes/deployment-routes.js';
 import { environmentRoutes } from './routes/environment-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
+import { instanceAdminRoutes } from './routes/instance-admin-routes.js';
 import { libraryRoutes } from './routes/library-routes.js';
 import { moveRoutes } from './routes/move-routes.js';
+import { nodeRoutes } from './routes/node-routes.js';
 import { portalLiveRoutes } from './routes/portal-routes.js';
 import { processRoutes } from './routes/process-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
@@ -63,6 +65,8 @@ const ROUTE_MODULES = [
   dashboardRoutes,
   deployTemplateRoutes,
   taskSearchRoutes,
+  nodeRoutes,
+  instanceAdminRoutes,
   portalLiveRoutes,
   portalRoutes,
 ];

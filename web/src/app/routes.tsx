@@ -1,6 +1,12 @@
 import type { JSX } from 'preact';
+import { AuditPage } from '../pages/audit/audit-page';
+import { BackupsPage } from '../pages/configuration/backups-page';
 import { ConfigurationPage } from '../pages/configuration/configuration-page';
+import { DatabasePage, MoveDatabasePage } from '../pages/configuration/database-page';
 import { MaintenancePage } from '../pages/configuration/maintenance-page';
+import { MasterKeyPage } from '../pages/configuration/master-key-page';
+import { NodesPage } from '../pages/configuration/nodes-page';
+import { UsersPage } from '../pages/configuration/users-page';
 import { DashboardPage } from '../pages/dashboard/dashboard-page';
 import { EnvironmentsPage } from '../pages/environments/environments-page';
 import { NotFoundPage } from '../pages/not-found-page';
@@ -25,6 +31,13 @@ function routes(): Route[] {
     ['/profile/apikeys', () => <ApiKeysPage />],
     ['/configuration', () => <ConfigurationPage />, true],
     ['/configuration/maintenance', () => <MaintenancePage />, true],
+    ['/configuration/nodes', () => <NodesPage />, true],
+    ['/configuration/backups', () => <BackupsPage />, true],
+    ['/configuration/database', () => <DatabasePage />, true],
+    ['/configuration/database/move', () => <MoveDatabasePage />, true],
+    ['/configuration/masterkey', () => <MasterKeyPage />, true],
+    ['/configuration/users', () => <UsersPage />, true],
+    ['/configuration/audit', (_p, path) => <AuditPage path={path} />],
     ['/:spaceId', () => <DashboardPage />],
     ['/:spaceId/projects', () => <ProjectsPage />],
     ['/:spaceId/projects/:id', (p) => <ProjectPage projectId={p.id!} tab="" />],
