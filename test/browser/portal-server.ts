@@ -26,7 +26,7 @@ export const DEPLOYER = 'deployer';
 
 export async function startPortalServer(
   label: string,
-  opts: { storage?: string; asService?: boolean } = {},
+  opts: { storage?: string; asService?: boolean; taskCap?: number } = {},
 ): Promise<PortalServer> {
   const dir = tempDir(`portal-${label}`);
   const env = {
@@ -54,7 +54,14 @@ export async function startPortalServer(
     { env },
   );
   if (created.code !== 0) throw new Error(`create-instance failed: ${created.all}`);
-  await must(['configure', '--listen', 'http://127.0.0.1:0', '--node-name', `node-${label}`]);
+  await must([
+    'configure',
+    '--listen',
+    'http://127.0.0.1:0',
+    '--node-name',
+    `node-${label}`,
+    ...(opts.taskCap ? ['--task-cap', String(opts.taskCap)] : []),
+  ]);
   const adminPassword = `Adm1n-${label}-pw!`;
   const deployerPassword = `Depl0yer-${label}-pw!`;
   await must(['admin', '--username', ADMIN, '--password', adminPassword]);
