@@ -151,7 +151,9 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeHandle> {
 
     print(`Cuttle node "${nodeId}" of instance "${inst.name}" is listening on ${url}`);
     print(`  database: ${storage.description}; up to ${inst.config.taskCap} tasks at once`);
-    print(`  portal: ${url}/app (sign in with a password: \`cuttle admin --username NAME --password ...\` sets one)`);
+    print(
+      `  portal: ${url}/app (sign in with a password: \`cuttle admin --username NAME --password ...\` sets one)`,
+    );
     if (admin && opts.initialAdminFile) {
       print(
         `First start: created the administrator "${admin.username}"; its API key was handed to the service command.`,
