@@ -106,7 +106,8 @@ try {
   const ready: number[] = [];
   for (let run = 0; run < 6; run++) {
     await page.goto(`${server.url}/app?run=${run}#/Spaces-1`);
-    await page.waitForFunction(`performance.getEntriesByName('cuttle:dashboard-ready').length > 0`);
+    // functions, not strings: the portal's CSP forbids eval
+    await page.waitForFunction(() => performance.getEntriesByName('cuttle:dashboard-ready').length > 0);
     const cells = await page.locator('td[data-cell] .cell').count();
     const t = (await page.evaluate(
       `performance.getEntriesByName('cuttle:dashboard-ready')[0].startTime`,
@@ -172,7 +173,13 @@ try {
       }
     }).observe(document.querySelector('.log-space'), { childList: true, subtree: true });
   })()`);
-  await page.waitForFunction(`window.__lat.size >= ${LINES}`, undefined, { timeout: 300_000 });
+  await page.waitForFunction(
+    (n) => (window as unknown as { __lat: Map<string, number> }).__lat.size >= n,
+    LINES,
+    {
+      timeout: 300_000,
+    },
+  );
   const lat = (await page.evaluate(`[...window.__lat.values()]`)) as number[];
   const running = await c.get<{ TotalResults: number }>('/api/Spaces-1/tasks/search?states=Executing&take=0');
   console.log(

@@ -26,7 +26,7 @@ export const DEPLOYER = 'deployer';
 
 export async function startPortalServer(
   label: string,
-  opts: { storage?: string; asService?: boolean; taskCap?: number } = {},
+  opts: { storage?: string; asService?: boolean; taskCap?: number; port?: number } = {},
 ): Promise<PortalServer> {
   const dir = tempDir(`portal-${label}`);
   const env = {
@@ -57,7 +57,7 @@ export async function startPortalServer(
   await must([
     'configure',
     '--listen',
-    'http://127.0.0.1:0',
+    `http://127.0.0.1:${opts.port ?? 0}`,
     '--node-name',
     `node-${label}`,
     ...(opts.taskCap ? ['--task-cap', String(opts.taskCap)] : []),
@@ -115,6 +115,19 @@ export async function startPortalServer(
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A port free at this moment (a service that restarts must come back on the same one). */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /** The URL the running service wrote to its node state file. */
