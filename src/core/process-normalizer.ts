@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { open, seal } from '../crypto/envelope.js';
 import type { MasterKey } from '../crypto/master-key.js';
-import { UsageError } from '../lib/errors.js';
+import { PreconditionError, UsageError } from '../lib/errors.js';
 
 /**
  * Steps and actions of a deployment process, as the client sends them. Unknown fields are kept
@@ -51,8 +51,68 @@ function indexActions(steps: Json[]): Map<string, Json> {
   return m;
 }
 
+/**
+ * What the deployment task handler can run (deployment-task-handler.ts refuses anything else at
+ * deploy time): a process holding anything else is refused when it is saved, so the mistake
+ * shows where it is made, not at the first deployment.
+ */
+const SUPPORTED_ACTION_TYPES = ['Octopus.Script'] as const;
+const SUPPORTED_SCRIPT_SOURCES = ['Inline'] as const;
+const SUPPORTED_SCRIPT_SYNTAXES = ['Bash', 'PowerShell'] as const;
+/** The handler's defaults when an action leaves them out. */
+const DEFAULT_SCRIPT_SOURCE = 'Inline';
+const DEFAULT_SCRIPT_SYNTAX = 'PowerShell';
+
+const SUPPORTED_SUMMARY =
+  `Cuttle runs the action type ${SUPPORTED_ACTION_TYPES.join(', ')} with the script source ` +
+  `${SUPPORTED_SCRIPT_SOURCES.join(', ')} (Octopus.Action.Script.ScriptSource) and the script ` +
+  `syntax ${SUPPORTED_SCRIPT_SYNTAXES.join(' or ')} (Octopus.Action.Script.Syntax).`;
+
+/** One line per action Cuttle could not run, naming its step and action. */
+function unsupportedActions(key: MasterKey, steps: Json[]): string[] {
+  const problems: string[] = [];
+  for (const step of steps) {
+    for (const action of arr(step.Actions) as Json[]) {
+      const where = `Step "${String(step.Name)}", action "${String(action.Name)}"`;
+      const type = String(action.ActionType);
+      if (!(SUPPORTED_ACTION_TYPES as readonly string[]).includes(type)) {
+        problems.push(`${where}: the action type "${type}" is not supported.`);
+        continue;
+      }
+      const { values } = clearProperties(key, action.Properties);
+      const source = values['Octopus.Action.Script.ScriptSource'] ?? DEFAULT_SCRIPT_SOURCE;
+      if (!(SUPPORTED_SCRIPT_SOURCES as readonly string[]).includes(source))
+        problems.push(`${where}: the script source "${source}" is not supported.`);
+      const syntax = values['Octopus.Action.Script.Syntax'] ?? DEFAULT_SCRIPT_SYNTAX;
+      if (!(SUPPORTED_SCRIPT_SYNTAXES as readonly string[]).includes(syntax))
+        problems.push(`${where}: the script syntax "${syntax}" is not supported.`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The steps to store: Ids filled in, sensitive properties sealed. Refuses (STEP_UNSUPPORTED, 400;
+ * nothing stored) a process with an action Cuttle cannot run.
+ */
 export function normalizeSteps(key: MasterKey, incoming: unknown, previousSteps: Json[]): Json[] {
-  if (!Array.isArray(incoming)) throw new UsageError('Steps must be an array.');
+  const steps = normalizeStepShapes(key, incoming, previousSteps);
+  const problems = unsupportedActions(key, steps);
+  if (problems.length) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more, listed below)` : '';
+    throw new PreconditionError(
+      `The deployment process was not saved. ${problems[0]}${more} ${SUPPORTED_SUMMARY}`,
+      {
+        code: 'STEP_UNSUPPORTED',
+        details: problems.length > 1 ? problems : [],
+      },
+    );
+  }
+  return steps;
+}
+
+function normalizeStepShapes(key: MasterKey, incoming: unknown, previousSteps: Json[]): Json[] {
+  if (!Array.isArray(incoming)) throw new UsageError('Steps must be an array.', { code: 'REQUEST_INVALID' });
   const oldActions = indexActions(previousSteps);
   return incoming.map((raw, i) => {
     const s = obj(raw);

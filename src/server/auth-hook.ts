@@ -72,6 +72,7 @@ export function installAuth(
     else
       throw new UnauthorizedError(
         'You must be logged in: send an API key in the X-Octopus-ApiKey header, or sign in to the portal.',
+        { code: 'UNAUTHORIZED' },
       );
     if (WRITE_METHODS.has(req.method) && req.actor.role !== 'administrator') {
       const state = await maintenance.get();

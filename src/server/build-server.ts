@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { CliCommand } from '../admin/move/move-launcher.js';
 import { ensureSeedData } from '../core/seed-service.js';
 import { requireSpace } from '../core/space-service.js';
 import type { MasterKey } from '../crypto/master-key.js';
@@ -35,6 +36,7 @@ import { spaceRoutes } from './routes/space-routes.js';
 import { taskRoutes } from './routes/task-routes.js';
 import { taskSearchRoutes } from './routes/task-search-routes.js';
 import { userRoutes } from './routes/user-routes.js';
+import { API_KEY_SCHEMES } from './schemas/security-schemes.js';
 
 export interface ServerOptions {
   storage: Storage;
@@ -45,6 +47,11 @@ export interface ServerOptions {
   logger?: FastifyBaseLogger;
   /** True while this node drains: the ping route answers 418 so load balancers move away. */
   isDraining?: () => boolean;
+  /**
+   * How to run this same `cuttle` in a child process (the database move); default: the command
+   * line of this process (child-command.ts). A server embedded in another program says how.
+   */
+  cliCommand?: CliCommand;
 }
 
 const ROUTE_MODULES = [
@@ -92,6 +99,7 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
     nodeId: opts.nodeId,
     maintenance: new MaintenanceCache(opts.storage.db),
     isDraining: opts.isDraining ?? (() => false),
+    cliCommand: opts.cliCommand,
   };
 
   // Clients send `Content-Type: application/json` with an empty body on DELETE and cancel.
@@ -102,17 +110,15 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(new UsageError('The request body is not valid JSON.'), undefined);
+      done(new UsageError('The request body is not valid JSON.', { code: 'REQUEST_INVALID' }), undefined);
     }
   });
 
   await app.register(swagger, {
     openapi: {
       info: { title: 'Cuttle API (Octopus Deploy compatible)', version: CUTTLE_VERSION },
-      components: {
-        securitySchemes: { ApiKey: { type: 'apiKey', in: 'header', name: 'X-Octopus-ApiKey' } },
-      },
-      security: [{ ApiKey: [] }],
+      components: { securitySchemes: API_KEY_SCHEMES },
+      security: [{ ApiKey: [] }, { Bearer: [] }],
     },
   });
   installErrorHandler(app);

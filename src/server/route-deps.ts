@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { CliCommand } from '../admin/move/move-launcher.js';
 import type { MasterKey } from '../crypto/master-key.js';
 import type { Database } from '../storage/schema/database-types.js';
 import type { TableChanges } from '../storage/table-changes.js';
@@ -25,4 +26,6 @@ export interface RouteDeps {
   nodeId: string;
   maintenance: MaintenanceCache;
   isDraining: () => boolean;
+  /** How this server runs its own CLI (the database move process); default child-command.ts. */
+  cliCommand?: CliCommand;
 }
