@@ -21,7 +21,7 @@ function newestMtime(p) {
   return newest;
 }
 
-const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json'].map((p) => path.join(root, p));
+const inputs = ['src', 'web', 'tsconfig.json', 'tsconfig.build.json'].map((p) => path.join(root, p));
 const upToDate = existsSync(compiled) && statSync(compiled).mtimeMs >= Math.max(...inputs.map(newestMtime));
 if (upToDate) {
   console.log('dist/ is up to date with src/: not rebuilding (npm run build forces a build).');

@@ -13,6 +13,7 @@ import type { Storage } from '../storage/storage.js';
 import { markNodeStopped, registerNode } from '../tasks/node-registry.js';
 import { TaskExecutor } from '../tasks/task-executor.js';
 import { type CoreServices, coreServices } from './core-bindings.js';
+import { watchNodeDrain } from './node-drain.js';
 import { removeRunFiles, runningPid, writeNodeState, writePidFile } from './run-files.js';
 
 export interface StartNodeOptions {
@@ -116,13 +117,15 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeHandle> {
       nodeHeartbeat: true,
       onError: (err) => logger.error({ err }, 'task executor'),
     });
+    const drainSwitch = watchNodeDrain(storage.db, nodeId, executor, inst.config.taskCap);
+    await drainSwitch.check().catch(() => {});
     app = await services.buildServer({
       storage,
       key: inst.key,
       home,
       nodeId,
       logger,
-      isDraining: () => draining,
+      isDraining: () => draining || drainSwitch.draining,
     });
     await app.listen({ host: listen.host, port: listen.port }).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'EADDRINUSE' && e.code !== 'EADDRNOTAVAIL' && e.code !== 'EACCES') throw e;
@@ -152,6 +155,9 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeHandle> {
 
     print(`Cuttle node "${nodeId}" of instance "${inst.name}" is listening on ${url}`);
     print(`  database: ${storage.description}; up to ${inst.config.taskCap} tasks at once`);
+    print(
+      `  portal: ${url}/app (sign in with a password: \`cuttle admin --username NAME --password ...\` sets one)`,
+    );
     if (admin && opts.initialAdminFile) {
       print(
         `First start: created the administrator "${admin.username}"; its API key was handed to the service command.`,
@@ -174,6 +180,7 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeHandle> {
       if (o.abortRunning) for (const id of executor.runningTaskIds) executor.abortTask(id, 'shutdown');
       shuttingDown ??= (async () => {
         draining = true;
+        drainSwitch.stop();
         await executor.stop({ abortRunning: o.abortRunning });
         await server.close();
         logger.flush();

@@ -7,6 +7,7 @@ import { VersionedCache } from '../lib/versioned-cache.js';
 import type { Database } from '../storage/schema/database-types.js';
 import type { TableChanges } from '../storage/table-changes.js';
 import { type MaintenanceCache, WRITE_METHODS } from './maintenance-gate.js';
+import { sessionAuthenticator } from './portal/session-auth.js';
 import { READ_CACHE_TTL_MS } from './read-caches.js';
 
 declare module 'fastify' {
@@ -14,7 +15,7 @@ declare module 'fastify' {
     actor: Actor;
   }
   interface FastifyContextConfig {
-    /** Answered without an API key (GET /api, the load balancer's ping). */
+    /** Answered without an API key or session (GET /api, the load balancer's ping, sign-in, the portal's files). */
     anonymous?: boolean;
   }
 }
@@ -59,16 +60,20 @@ export function installAuth(
   maintenance: MaintenanceCache,
 ): void {
   const authenticate = actorCache(db, changes);
+  const sessions = sessionAuthenticator(db, changes);
   app.decorateRequest('actor', null as unknown as Actor);
   app.addHook('onRequest', async (req) => {
     if (req.routeOptions.config?.anonymous) return;
     if (!req.routeOptions.url) return; // unknown route: let the 404 handler answer
     const key = presentedKey(req);
-    if (!key)
-      throw new UnauthorizedError('You must be logged in: send an API key in the X-Octopus-ApiKey header.', {
-        code: 'UNAUTHORIZED',
-      });
-    req.actor = await authenticate(key);
+    if (key) req.actor = await authenticate(key);
+    // The portal: a session cookie, with the CSRF header on every state-changing request.
+    else if (sessions.hasSession(req)) req.actor = (await sessions.authenticate(req)).actor;
+    else
+      throw new UnauthorizedError(
+        'You must be logged in: send an API key in the X-Octopus-ApiKey header, or sign in to the portal.',
+        { code: 'UNAUTHORIZED' },
+      );
     if (WRITE_METHODS.has(req.method) && req.actor.role !== 'administrator') {
       const state = await maintenance.get();
       if (state.IsInMaintenanceMode) throw new MaintenanceModeError();

@@ -13,20 +13,28 @@ import { installAccessLog } from './access-log.js';
 import { installAuth } from './auth-hook.js';
 import { installErrorHandler } from './error-handler.js';
 import { MaintenanceCache } from './maintenance-gate.js';
+import { portalRoutes } from './portal/static-files.js';
 import { READ_CACHE_TTL_MS } from './read-caches.js';
 import type { App, RouteDeps } from './route-deps.js';
 import { backupRoutes } from './routes/backup-routes.js';
+import { dashboardRoutes } from './routes/dashboard-routes.js';
+import { deployTemplateRoutes } from './routes/deploy-template-routes.js';
 import { deploymentRoutes } from './routes/deployment-routes.js';
 import { environmentRoutes } from './routes/environment-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
+import { instanceAdminRoutes } from './routes/instance-admin-routes.js';
 import { libraryRoutes } from './routes/library-routes.js';
 import { moveRoutes } from './routes/move-routes.js';
+import { nodeRoutes } from './routes/node-routes.js';
+import { portalLiveRoutes } from './routes/portal-routes.js';
 import { processRoutes } from './routes/process-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
 import { releaseRoutes } from './routes/release-routes.js';
 import { rootRoutes } from './routes/root-routes.js';
+import { sessionRoutes } from './routes/session-routes.js';
 import { spaceRoutes } from './routes/space-routes.js';
 import { taskRoutes } from './routes/task-routes.js';
+import { taskSearchRoutes } from './routes/task-search-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { API_KEY_SCHEMES } from './schemas/security-schemes.js';
 
@@ -60,6 +68,14 @@ const ROUTE_MODULES = [
   eventRoutes,
   backupRoutes,
   moveRoutes,
+  sessionRoutes,
+  dashboardRoutes,
+  deployTemplateRoutes,
+  taskSearchRoutes,
+  nodeRoutes,
+  instanceAdminRoutes,
+  portalLiveRoutes,
+  portalRoutes,
 ];
 
 /**
