@@ -40,7 +40,14 @@ export function nodeRoutes(app: App, { db }: RouteDeps): void {
   );
   app.get(
     '/api/octopusservernodes/:id',
-    { schema: { tags, params: IdParams, response: responses(NodeSchema) } },
+    {
+      schema: {
+        tags,
+        summary: 'One server node: heartbeat, task cap, drain state and running tasks',
+        params: IdParams,
+        response: responses(NodeSchema),
+      },
+    },
     async (req) => getNodeResource(db, req.params.id),
   );
   app.put(
