@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { ensureSeedData } from '../core/seed-service.js';
 import { requireSpace } from '../core/space-service.js';
 import type { MasterKey } from '../crypto/master-key.js';
+import { type Clock, systemClock } from '../lib/clock.js';
 import { UsageError } from '../lib/errors.js';
 import { CUTTLE_VERSION } from '../lib/version.js';
 import { VersionedCache } from '../lib/versioned-cache.js';
@@ -37,6 +38,8 @@ export interface ServerOptions {
   logger?: FastifyBaseLogger;
   /** True while this node drains: the ping route answers 418 so load balancers move away. */
   isDraining?: () => boolean;
+  /** What the read caches measure their lifetimes on; the real clock unless a test moves time. */
+  clock?: Clock;
 }
 
 const ROUTE_MODULES = [
@@ -68,14 +71,16 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   await ensureSeedData(opts.storage.db);
+  const clock = opts.clock ?? systemClock;
   const deps: RouteDeps = {
     db: opts.storage.db,
     changes: opts.storage.changes,
     key: opts.key,
     home: opts.home,
     nodeId: opts.nodeId,
-    maintenance: new MaintenanceCache(opts.storage.db),
+    maintenance: new MaintenanceCache(opts.storage.db, clock),
     isDraining: opts.isDraining ?? (() => false),
+    clock,
   };
 
   // Clients send `Content-Type: application/json` with an empty body on DELETE and cancel.
@@ -101,7 +106,7 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
   });
   installErrorHandler(app);
   if (opts.logger) installAccessLog(app);
-  installAuth(app, deps.db, deps.changes, deps.maintenance);
+  installAuth(app, deps.db, deps.changes, deps.maintenance, clock);
   // A space-scoped route on a space that does not exist is a 404, not an empty list. Every task
   // poll asks, so a space found is remembered like the other reads (read-caches.ts); a missing
   // space is not remembered.
@@ -109,6 +114,7 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
     version: () => deps.changes.version('spaces'),
     ttlMs: READ_CACHE_TTL_MS,
     maxEntries: 1_000,
+    clock,
   });
   app.addHook('preHandler', async (req) => {
     const spaceId = (req.params as { spaceId?: string } | undefined)?.spaceId;
