@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { pidFilePath, stateFilePath } from '../../src/server-process/run-files.js';
 import { type ServiceStatus, serviceStatus } from '../../src/server-process/service-status.js';
 import { ENGINES } from '../helpers/engines.js';
-import { pidAlive, waitFor } from '../tasks/task-test-helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { pidAlive } from '../tasks/task-test-helpers.js';
 import {
   createServiceInstance,
   dbTaskState,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CLI_ARGS } from '../helpers/cli.js';
 import { ENGINES, tempDir } from '../helpers/engines.js';
-import { waitFor } from '../tasks/task-test-helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
 import {
   createServiceInstance,
   dbTaskState,
