@@ -11,6 +11,7 @@ import { getInstance } from '../../src/config/instance-registry.js';
 import type { CuttleError } from '../../src/lib/errors.js';
 import { CLI_ARGS, runCli } from '../helpers/cli.js';
 import { ENGINES, tempDir } from '../helpers/engines.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { type AdminInstance, isolateRegistry, makeInstance } from './admin-fixtures.js';
 
 isolateRegistry('move-home');
@@ -115,10 +116,12 @@ describe('move the home directory', () => {
       env: process.env,
     });
     const exited = new Promise((res) => child.on('exit', res));
-    const deadline = Date.now() + 30_000;
-    while (!fs.existsSync(path.join(to, HOME_JOURNAL)) && child.exitCode === null && Date.now() < deadline) {
-      await new Promise((res) => setTimeout(res, 2));
-    }
+    // Killed as soon as the copy has begun (its journal exists), or the move already ended.
+    await waitFor(
+      'the home copy to begin',
+      () => fs.existsSync(path.join(to, HOME_JOURNAL)) || child.exitCode !== null,
+      { intervalMs: 2 },
+    );
     child.kill('SIGKILL');
     await exited;
     const where = await opens(ti.name);

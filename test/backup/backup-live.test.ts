@@ -19,6 +19,7 @@ import type { ActivityNode } from '../../src/tasks/activity-tree.js';
 import { TaskExecutor } from '../../src/tasks/task-executor.js';
 import { type ApiFixture, call, seedProject, startApi, waitForTask } from '../helpers/api-server.js';
 import { ENGINES, type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * `backup create` while deployments run (a real executor running bash steps on the fixture's
@@ -88,12 +89,14 @@ describe('backup create while deployments are running', () => {
     // Take the backup in the middle: some tasks finished, some running, some queued.
     const states = async () =>
       (await fx.storage.db.selectFrom('server_tasks').select(['id', 'state']).execute()).map((r) => r.state);
-    for (let tries = 0; ; tries++) {
-      const s = await states();
-      if (s.filter((x) => TERMINAL.includes(x)).length >= 3 && s.includes('Executing')) break;
-      if (tries > 600) throw new Error(`no mid-run moment: ${s.join(',')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    let seen: string[] = [];
+    await waitFor(
+      () => `a mid-run moment (states: ${seen.join(',')})`,
+      async () => {
+        seen = await states();
+        return seen.filter((x) => TERMINAL.includes(x)).length >= 3 && seen.includes('Executing');
+      },
+    );
     const dir = tempDir('bklive-out');
     const output = path.join(dir, 'live.tar.gz');
     const backup = await writeBackup({ storage: fx.storage, output, instanceName: 'bklive', key: fx.key });
