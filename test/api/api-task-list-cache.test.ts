@@ -71,6 +71,9 @@ for (const engine of ENGINES) {
     it('never answers a caller whose key is wrong or whose user was deactivated, even when warm', async () => {
       const warm = await list(undefined, fx.deployerKey);
       assert.equal(warm.status, 200);
+      // The administrator's own answer: another role's is another cache entry, built at another
+      // moment, and a running task's Duration (wall-clock seconds) may differ between the two.
+      const adminWarm = await list();
       assert.equal((await list(undefined, null)).status, 401);
       assert.equal((await list(undefined, 'API-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).status, 401);
       await fx.storage.db
@@ -82,7 +85,7 @@ for (const engine of ENGINES) {
         const refused = await list(undefined, fx.deployerKey);
         assert.equal(refused.status, 401, 'the deactivation counts from the next request');
         assert.equal(refused.body.Items, undefined);
-        assert.equal((await list()).text, warm.text, 'the administrator is still answered');
+        assert.equal((await list()).text, adminWarm.text, 'the administrator is still answered');
       } finally {
         await fx.storage.db
           .updateTable('users')
