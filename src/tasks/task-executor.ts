@@ -74,10 +74,6 @@ export class TaskExecutor {
     this.events = new TypedEmitter<ExecutorEvents>(this.o.onError);
   }
 
-  get nodeId(): string {
-    return this.o.nodeId;
-  }
-
   get runningCount(): number {
     return this.running.size;
   }
