@@ -37,7 +37,8 @@ export function processResource(
 /** The stored process, sealed sensitive properties included (for release snapshots). */
 export async function loadProcess(db: Kysely<Database>, projectId: string) {
   const row = await getProjectDeploymentProcess(db, projectId);
-  if (!row) throw new NotFoundError(`The project ${projectId} has no deployment process.`);
+  if (!row)
+    throw new NotFoundError(`The project ${projectId} has no deployment process.`, { code: 'NOT_FOUND' });
   return { row, doc: JSON.parse(row.json) as ProcessDocument };
 }
 
@@ -66,11 +67,15 @@ export async function updateProcess(
     if (typeof body.Version === 'number' && body.Version !== row.version) {
       throw new ConflictError(
         `The deployment process was changed by someone else (version ${row.version}, yours ${body.Version}). Reload it and try again.`,
+        { code: 'STALE_VERSION' },
       );
     }
     const next: ProcessDocument = { ...doc, Steps: normalizeSteps(key, body.Steps ?? [], doc.Steps) };
     if (!(await updateDeploymentProcess(tx, row.id, row.version, JSON.stringify(next)))) {
-      throw new ConflictError('The deployment process was changed by someone else. Reload it and try again.');
+      throw new ConflictError(
+        'The deployment process was changed by someone else. Reload it and try again.',
+        { code: 'STALE_VERSION' },
+      );
     }
     await writeEvent(tx, {
       category: 'Modified',

@@ -52,7 +52,7 @@ function indexActions(steps: Json[]): Map<string, Json> {
 }
 
 export function normalizeSteps(key: MasterKey, incoming: unknown, previousSteps: Json[]): Json[] {
-  if (!Array.isArray(incoming)) throw new UsageError('Steps must be an array.');
+  if (!Array.isArray(incoming)) throw new UsageError('Steps must be an array.', { code: 'REQUEST_INVALID' });
   const oldActions = indexActions(previousSteps);
   return incoming.map((raw, i) => {
     const s = obj(raw);

@@ -58,11 +58,13 @@ function parseListen(listen: string): { host: string; port: number; protocol: st
     u = new URL(listen);
   } catch {
     throw new PreconditionError(`The listen address "${listen}" is not a URL.`, {
+      code: 'CONFIG_INVALID',
       hints: ['Use the form http://HOST:PORT, e.g. `cuttle configure --listen http://0.0.0.0:8080`.'],
     });
   }
   if (u.protocol !== 'http:') {
     throw new PreconditionError(`Cuttle serves plain http; "${listen}" asks for ${u.protocol}.`, {
+      code: 'CONFIG_INVALID',
       hints: ['Put a TLS-terminating proxy in front of Cuttle for https.'],
     });
   }
@@ -125,6 +127,7 @@ function refuseSecondProcess(inst: Instance): void {
   const other = runningPid(inst.config.home);
   if (other && other !== process.pid) {
     throw new PreconditionError(`Instance "${inst.name}" already runs here (pid ${other}).`, {
+      code: 'SERVICE_RUNNING',
       hints: ['Stop it first with `cuttle service --stop`, or check with `cuttle service --status`.'],
     });
   }
@@ -180,6 +183,7 @@ async function listenOn(app: FastifyInstance, listen: { host: string; port: numb
   await app.listen({ host: listen.host, port: listen.port }).catch((e: NodeJS.ErrnoException) => {
     if (e.code !== 'EADDRINUSE' && e.code !== 'EADDRNOTAVAIL' && e.code !== 'EACCES') throw e;
     throw new PreconditionError(`Cannot listen on ${listen.host}:${listen.port}: ${e.code}.`, {
+      code: 'LISTEN_FAILED',
       hints: [
         'Another program may use that port: pick another with `cuttle configure --listen URL` or `run --listen URL`.',
       ],

@@ -68,7 +68,9 @@ export function installAuth(
     if (!req.routeOptions.url) return; // unknown route: let the 404 handler answer
     const key = presentedKey(req);
     if (!key)
-      throw new UnauthorizedError('You must be logged in: send an API key in the X-Octopus-ApiKey header.');
+      throw new UnauthorizedError('You must be logged in: send an API key in the X-Octopus-ApiKey header.', {
+        code: 'UNAUTHORIZED',
+      });
     req.actor = await authenticate(key);
     if (WRITE_METHODS.has(req.method) && req.actor.role !== 'administrator') {
       const state = await maintenance.get();

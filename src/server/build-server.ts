@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { CliCommand } from '../admin/move/move-launcher.js';
 import { ensureSeedData } from '../core/seed-service.js';
 import { requireSpace } from '../core/space-service.js';
 import type { MasterKey } from '../crypto/master-key.js';
@@ -40,6 +41,11 @@ export interface ServerOptions {
   isDraining?: () => boolean;
   /** What the read caches measure their lifetimes on; the real clock unless a test moves time. */
   clock?: Clock;
+  /**
+   * How to run this same `cuttle` in a child process (the database move); default: the command
+   * line of this process (child-command.ts). A server embedded in another program says how.
+   */
+  cliCommand?: CliCommand;
 }
 
 const ROUTE_MODULES = [
@@ -81,6 +87,7 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
     maintenance: new MaintenanceCache(opts.storage.db, clock),
     isDraining: opts.isDraining ?? (() => false),
     clock,
+    cliCommand: opts.cliCommand,
   };
 
   // Clients send `Content-Type: application/json` with an empty body on DELETE and cancel.
@@ -91,7 +98,7 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(new UsageError('The request body is not valid JSON.'), undefined);
+      done(new UsageError('The request body is not valid JSON.', { code: 'REQUEST_INVALID' }), undefined);
     }
   });
 

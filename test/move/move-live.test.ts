@@ -92,6 +92,8 @@ describe('database move with a live server (SQLite -> PostgreSQL)', {
       async () => (await taskState(first.url, apiKey, longTask)) === 'Executing',
     );
 
+    // the move stops the node and, once cut over, has it started again: here `cuttle run` again
+    let second: Awaited<ReturnType<typeof cuttleRun>> | undefined;
     const moved = await moveDatabase(
       loadInstance({ instance: name }),
       { to: target.connectionString, yes: true, drainTimeout: 120 },
@@ -101,12 +103,21 @@ describe('database move with a live server (SQLite -> PostgreSQL)', {
           if (u.step === 'drain' && u.total) fs.writeFileSync(go, '');
         },
       },
+      {
+        startService: async () => {
+          second = await cuttleRun(name);
+          children.push(second.child);
+          return `cuttle run started again at ${second.url}`;
+        },
+      },
     );
     await exited(first.child);
+    assert.match(moved.service ?? '', /started again/);
     assert.ok(moved.journalFile);
     const journal = loadJournal(moved.journalFile!);
     assert.equal(journal.phase, 'done');
     assert.equal(journal.service.wasRunning, true, 'the move stopped the running node');
+    assert.equal(journal.service.restarted, true, 'and started it again');
     assert.ok(sameDatabase(loadInstance({ instance: name }).target, target.target));
 
     // The running deployment finished (drain) before the copy, and is complete in the copy.
@@ -132,11 +143,11 @@ describe('database move with a live server (SQLite -> PostgreSQL)', {
     });
 
     // `cuttle run` against the new database serves: old log and events there, a new deployment succeeds.
-    const second = await cuttleRun(name);
-    children.push(second.child);
-    assert.match(second.out(), /postgres/i, 'the node runs on PostgreSQL');
-    const c2 = api(second.url, apiKey);
-    const raw = await fetch(`${second.url}/api/tasks/${oldTask}/raw`, {
+    const node = second as Awaited<ReturnType<typeof cuttleRun>> | undefined;
+    if (!node) throw new Error('the move did not start the service again');
+    assert.match(node.out(), /postgres/i, 'the node runs on PostgreSQL');
+    const c2 = api(node.url, apiKey);
+    const raw = await fetch(`${node.url}/api/tasks/${oldTask}/raw`, {
       headers: { 'X-Octopus-ApiKey': apiKey },
     });
     assert.equal(raw.status, 200);
@@ -150,13 +161,13 @@ describe('database move with a live server (SQLite -> PostgreSQL)', {
     );
     const maintenance = await c2.get<{ IsInMaintenanceMode: boolean }>('/api/maintenanceconfiguration');
     assert.equal(maintenance.IsInMaintenanceMode, false);
-    const newTask = await deployScript(second.url, apiKey, 'echo after-move-line', 'new');
+    const newTask = await deployScript(node.url, apiKey, 'echo after-move-line', 'new');
     await waitFor('the new deployment', async () => {
-      const s = await taskState(second.url, apiKey, newTask);
+      const s = await taskState(node.url, apiKey, newTask);
       if (s === 'Failed') throw new Error('the new deployment failed');
       return s === 'Success';
     });
-    second.child.kill('SIGTERM');
-    await exited(second.child);
+    node.child.kill('SIGTERM');
+    await exited(node.child);
   });
 });

@@ -74,7 +74,7 @@ export function eventRoutes(app: App, { db }: RouteDeps): void {
     { schema: { tags, params: IdParams, response: responses(EventSchema) } },
     async (req) => {
       const row = await getEvent(db, req.params.id);
-      if (!row) throw new NotFoundError(`The event ${req.params.id} does not exist.`);
+      if (!row) throw new NotFoundError(`The event ${req.params.id} does not exist.`, { code: 'NOT_FOUND' });
       return eventResource(row);
     },
   );

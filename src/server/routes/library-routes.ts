@@ -39,7 +39,8 @@ export function libraryRoutes(app: App, { db }: RouteDeps): void {
     { schema: { tags: ['Project groups'], params: SpaceIdParams, response: responses(ProjectGroupSchema) } },
     async (req) => {
       const row = await getProjectGroup(db, req.params.spaceId, req.params.id);
-      if (!row) throw new NotFoundError(`The project group ${req.params.id} does not exist.`);
+      if (!row)
+        throw new NotFoundError(`The project group ${req.params.id} does not exist.`, { code: 'NOT_FOUND' });
       return projectGroupResource(row);
     },
   );
@@ -64,7 +65,8 @@ export function libraryRoutes(app: App, { db }: RouteDeps): void {
     { schema: { tags: ['Lifecycles'], params: SpaceIdParams, response: responses(LifecycleSchema) } },
     async (req) => {
       const row = await getLifecycle(db, req.params.spaceId, req.params.id);
-      if (!row) throw new NotFoundError(`The lifecycle ${req.params.id} does not exist.`);
+      if (!row)
+        throw new NotFoundError(`The lifecycle ${req.params.id} does not exist.`, { code: 'NOT_FOUND' });
       return lifecycleResource(row);
     },
   );

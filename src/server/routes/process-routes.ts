@@ -87,7 +87,7 @@ export function processRoutes(app: App, { db, key }: RouteDeps): void {
     async (req) => {
       const set = await getVariableSet(db, req.params.id);
       if (!set || set.space_id !== req.params.spaceId)
-        throw new NotFoundError(`The variable set ${req.params.id} does not exist.`);
+        throw new NotFoundError(`The variable set ${req.params.id} does not exist.`, { code: 'NOT_FOUND' });
       return getProjectVariables(db, req.params.spaceId, set.owner_id);
     },
   );

@@ -133,7 +133,7 @@ export function rootRoutes(app: App, deps: RouteDeps): void {
     async (req) => {
       requireAdministrator(req.actor, 'change maintenance mode');
       if (typeof req.body?.IsInMaintenanceMode !== 'boolean')
-        throw new UsageError('IsInMaintenanceMode is required.');
+        throw new UsageError('IsInMaintenanceMode is required.', { code: 'REQUEST_INVALID' });
       const state = await setMaintenance(deps.db, req.body.IsInMaintenanceMode, req.actor);
       deps.maintenance.set(state);
       return maintenanceResource(state);

@@ -56,7 +56,8 @@ export function userRoutes(app: App, { db }: RouteDeps): void {
     },
     async (req, reply) => {
       const role = req.body.CuttleRole ?? 'deployer';
-      if (!isRole(role)) throw new UsageError('CuttleRole must be administrator or deployer.');
+      if (!isRole(role))
+        throw new UsageError('CuttleRole must be administrator or deployer.', { code: 'REQUEST_INVALID' });
       const row = await createUser(db, req.actor, {
         username: req.body.Username,
         role,

@@ -15,8 +15,12 @@ export const StrList = Type.Array(Type.String());
 export const AnyJson = Type.Unknown();
 
 export const ErrorSchema = Type.Object(
-  { ErrorMessage: Str, Errors: StrList },
-  { $id: 'Error', description: "Octopus's error body" },
+  {
+    ErrorMessage: Str,
+    Errors: StrList,
+    Code: Type.String({ description: 'Stable error code (docs/reference/error-codes.md)' }),
+  },
+  { $id: 'Error', description: "Octopus's error body, with Cuttle's stable error code" },
 );
 
 export const IdParams = Type.Object({ id: Str });
