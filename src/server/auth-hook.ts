@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Actor } from '../core/actor.js';
 import { authenticateApiKey } from '../core/user-service.js';
+import type { Clock } from '../lib/clock.js';
 import { MaintenanceModeError, UnauthorizedError } from '../lib/errors.js';
 import { VersionedCache } from '../lib/versioned-cache.js';
 import type { Database } from '../storage/schema/database-types.js';
@@ -39,10 +40,11 @@ function presentedKey(req: FastifyRequest): string | undefined {
  */
 const AUTH_CACHE_MAX = 1_000;
 
-function actorCache(db: Kysely<Database>, changes: TableChanges) {
+function actorCache(db: Kysely<Database>, changes: TableChanges, clock: Clock) {
   const cache = new VersionedCache<Actor>({
     version: () => changes.version('users', 'api_keys'),
     ttlMs: READ_CACHE_TTL_MS,
+    clock,
     maxEntries: AUTH_CACHE_MAX,
   });
   return (key: string): Promise<Actor> => cache.get(key, () => authenticateApiKey(db, key));
@@ -58,9 +60,10 @@ export function installAuth(
   db: Kysely<Database>,
   changes: TableChanges,
   maintenance: MaintenanceCache,
+  clock: Clock,
 ): void {
-  const authenticate = actorCache(db, changes);
-  const sessions = sessionAuthenticator(db, changes);
+  const authenticate = actorCache(db, changes, clock);
+  const sessions = sessionAuthenticator(db, changes, clock);
   app.decorateRequest('actor', null as unknown as Actor);
   app.addHook('onRequest', async (req) => {
     if (req.routeOptions.config?.anonymous) return;

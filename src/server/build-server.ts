@@ -5,6 +5,7 @@ import type { CliCommand } from '../admin/move/move-launcher.js';
 import { ensureSeedData } from '../core/seed-service.js';
 import { requireSpace } from '../core/space-service.js';
 import type { MasterKey } from '../crypto/master-key.js';
+import { type Clock, systemClock } from '../lib/clock.js';
 import { UsageError } from '../lib/errors.js';
 import { CUTTLE_VERSION } from '../lib/version.js';
 import { VersionedCache } from '../lib/versioned-cache.js';
@@ -47,6 +48,8 @@ export interface ServerOptions {
   logger?: FastifyBaseLogger;
   /** True while this node drains: the ping route answers 418 so load balancers move away. */
   isDraining?: () => boolean;
+  /** What the read caches measure their lifetimes on; the real clock unless a test moves time. */
+  clock?: Clock;
   /**
    * How to run this same `cuttle` in a child process (the database move); default: the command
    * line of this process (child-command.ts). A server embedded in another program says how.
@@ -91,14 +94,16 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   await ensureSeedData(opts.storage.db);
+  const clock = opts.clock ?? systemClock;
   const deps: RouteDeps = {
     db: opts.storage.db,
     changes: opts.storage.changes,
     key: opts.key,
     home: opts.home,
     nodeId: opts.nodeId,
-    maintenance: new MaintenanceCache(opts.storage.db),
+    maintenance: new MaintenanceCache(opts.storage.db, clock),
     isDraining: opts.isDraining ?? (() => false),
+    clock,
     cliCommand: opts.cliCommand,
   };
 
@@ -123,7 +128,7 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
   });
   installErrorHandler(app);
   if (opts.logger) installAccessLog(app);
-  installAuth(app, deps.db, deps.changes, deps.maintenance);
+  installAuth(app, deps.db, deps.changes, deps.maintenance, clock);
   // A space-scoped route on a space that does not exist is a 404, not an empty list. Every task
   // poll asks, so a space found is remembered like the other reads (read-caches.ts); a missing
   // space is not remembered.
@@ -131,6 +136,7 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
     version: () => deps.changes.version('spaces'),
     ttlMs: READ_CACHE_TTL_MS,
     maxEntries: 1_000,
+    clock,
   });
   app.addHook('preHandler', async (req) => {
     const spaceId = (req.params as { spaceId?: string } | undefined)?.spaceId;

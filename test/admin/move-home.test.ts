@@ -12,6 +12,7 @@ import type { CuttleError } from '../../src/lib/errors.js';
 import { CLI_ARGS, runCli } from '../helpers/cli.js';
 import { ENGINES, tempDir } from '../helpers/engines.js';
 import { faultInjector } from '../helpers/fault-injector.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { type AdminInstance, isolateRegistry, makeInstance } from './admin-fixtures.js';
 
 isolateRegistry('move-home');
@@ -116,10 +117,12 @@ describe('move the home directory', () => {
       env: process.env,
     });
     const exited = new Promise((res) => child.on('exit', res));
-    const deadline = Date.now() + 30_000;
-    while (!fs.existsSync(path.join(to, HOME_JOURNAL)) && child.exitCode === null && Date.now() < deadline) {
-      await new Promise((res) => setTimeout(res, 2));
-    }
+    // Killed as soon as the copy has begun (its journal exists), or the move already ended.
+    await waitFor(
+      'the home copy to begin',
+      () => fs.existsSync(path.join(to, HOME_JOURNAL)) || child.exitCode !== null,
+      { intervalMs: 2 },
+    );
     child.kill('SIGKILL');
     await exited;
     const where = await opens(ti.name);

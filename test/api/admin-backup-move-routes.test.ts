@@ -24,6 +24,7 @@ import { type ApiFixture, call } from '../helpers/api-server.js';
 import { CLI_ARGS, CLI_ARGS_WITH_FAULTS, runCli } from '../helpers/cli.js';
 import { secretPassword } from '../helpers/db-admin.js';
 import { ENGINES, type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 process.env.CUTTLE_REGISTRY = path.join(tempDir('admin-routes-reg'), 'instances.json');
 
@@ -80,16 +81,6 @@ async function instanceApi(label: string): Promise<ApiFixture & { name: string; 
       await storage.close();
     },
   };
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('administrator REST endpoints: backups and database move', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { configureInstance } from '../../src/admin/configure.js';
@@ -8,10 +9,11 @@ import { loadInstance } from '../../src/admin/instance-context.js';
 import { moveDatabase } from '../../src/admin/move/move-database.js';
 import { loadJournal } from '../../src/admin/move/move-journal.js';
 import { sameDatabase } from '../../src/config/connection-string.js';
-import { silentProgress } from '../../src/lib/progress.js';
+import { type ProgressUpdate, silentProgress } from '../../src/lib/progress.js';
 import { api, deployScript, taskState } from '../e2e/service-helpers.js';
 import { CLI_ARGS } from '../helpers/cli.js';
 import { ENGINES, tempDir, testDatabase } from '../helpers/engines.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { isolateRegistry, withStorage } from './move-fixtures.js';
 
 isolateRegistry('move-live');
@@ -48,14 +50,6 @@ function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
 }
 
-async function waitFor(what: string, fn: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 describe('database move with a live server (SQLite -> PostgreSQL)', {
   skip: !ENGINES.includes('postgres'),
 }, () => {
@@ -85,10 +79,12 @@ describe('database move with a live server (SQLite -> PostgreSQL)', {
       'the old deployment',
       async () => (await taskState(first.url, apiKey, oldTask)) === 'Success',
     );
+    // It runs until the move's drain has counted it (the go file), however long the move takes to get there.
+    const go = path.join(home, 'go');
     const longTask = await deployScript(
       first.url,
       apiKey,
-      'echo long-start; sleep 3; echo long-done',
+      `echo long-start; while [ ! -f ${go} ]; do sleep 0.1; done; echo long-done`,
       'long',
     );
     await waitFor(
@@ -101,7 +97,12 @@ describe('database move with a live server (SQLite -> PostgreSQL)', {
     const moved = await moveDatabase(
       loadInstance({ instance: name }),
       { to: target.connectionString, yes: true, drainTimeout: 120 },
-      silentProgress,
+      {
+        ...silentProgress,
+        update: (u: ProgressUpdate) => {
+          if (u.step === 'drain' && u.total) fs.writeFileSync(go, '');
+        },
+      },
       {
         startService: async () => {
           second = await cuttleRun(name);

@@ -9,20 +9,10 @@ import { sameDatabase } from '../../src/config/connection-string.js';
 import type { ServiceStatus } from '../../src/server-process/service-status.js';
 import { api, createServiceInstance, type ServiceInstance } from '../e2e/service-helpers.js';
 import { ENGINES, type TestDatabase, testDatabase } from '../helpers/engines.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { withStorage } from './move-fixtures.js';
 
 const TARGET = ENGINES.includes('postgres') ? 'postgres' : 'sqlite';
-
-/** Polls `fn` until it returns a value (the move and the service are other processes). */
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 180_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function startService(inst: ServiceInstance): Promise<{ pid: number; url: string; apiKey: string }> {
   const r = await inst.cli(['service', '--start', '--format', 'json']);
@@ -123,10 +113,14 @@ describe('a move that stopped the running service starts it again on the new dat
     );
     assert.equal(started.State, 'Executing');
     // the server that answered is stopped by the move: its journal, in the home, tells the progress
-    const end = await until('the move to end', async () => {
-      const s = moveStatus(inst.home, started.Id);
-      return s.state === 'executing' ? undefined : s;
-    });
+    const end = await waitFor(
+      'the move to end',
+      async () => {
+        const s = moveStatus(inst.home, started.Id);
+        return s.state === 'executing' ? undefined : s;
+      },
+      180_000,
+    );
     assert.equal(end.state, 'success', JSON.stringify(end.failure));
     assert.deepEqual([end.service.wasRunning, end.service.restarted], [true, true]);
     await assertServesTarget(inst, target, before, 'rest');

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { csrfMatches, type PortalSession, resolveSession, sessionIdOf } from '../../core/session-service.js';
+import { type Clock, systemClock } from '../../lib/clock.js';
 import { ForbiddenError } from '../../lib/errors.js';
 import { VersionedCache } from '../../lib/versioned-cache.js';
 import type { Database } from '../../storage/schema/database-types.js';
@@ -22,11 +23,16 @@ declare module 'fastify' {
  * enforces CSRF: a state-changing request must carry the session's token in X-Octopus-Csrf-Token.
  * API-key requests need no CSRF token: a browser never adds that header by itself.
  */
-export function sessionAuthenticator(db: Kysely<Database>, changes: TableChanges) {
+export function sessionAuthenticator(
+  db: Kysely<Database>,
+  changes: TableChanges,
+  clock: Clock = systemClock,
+) {
   const cache = new VersionedCache<PortalSession>({
     version: () => changes.version('portal_sessions', 'users'),
     ttlMs: READ_CACHE_TTL_MS,
     maxEntries: 1_000,
+    clock,
   });
   return {
     hasSession: (req: FastifyRequest) => readCookie(req, SESSION_COOKIE) !== undefined,

@@ -28,9 +28,9 @@ const Raw = { 200: Type.String(), 404: Type.Unknown() };
 
 type TaskQueryValue = { states?: string | string[]; name?: string };
 
-export function taskRoutes(app: App, { db, changes }: RouteDeps): void {
+export function taskRoutes(app: App, { db, changes, clock }: RouteDeps): void {
   // Every task waiter polls these lists; answers are shared until a task is written (read-caches.ts).
-  const lists = new JsonBodyCache(() => changes.version('server_tasks'));
+  const lists = new JsonBodyCache(() => changes.version('server_tasks'), clock);
   // Unknown ids answer 200 with empty Items: the client's waiter turns that into "Unknown task Id(s)".
   const list = (actor: Actor, reply: FastifyReply, spaceId: string | undefined, query: unknown) => {
     const f = listFilter(query as never);
