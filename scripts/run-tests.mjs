@@ -9,14 +9,17 @@ import path from 'node:path';
 const root = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const build = args.includes('--build');
-const only = args.filter((a) => a !== '--build');
+// --browser: the portal's end-to-end tests in headless Chromium (test/browser/*.browser-test.ts)
+const browser = args.includes('--browser');
+const suffix = browser ? '.browser-test.ts' : '.test.ts';
+const only = args.filter((a) => a !== '--build' && a !== '--browser');
 
 function walk(dir) {
   const found = [];
   for (const name of readdirSync(dir)) {
     const p = path.join(dir, name);
     if (statSync(p).isDirectory()) found.push(...walk(p));
-    else if (name.endsWith('.test.ts')) found.push(p);
+    else if (name.endsWith(suffix)) found.push(p);
   }
   return found;
 }
@@ -33,7 +36,8 @@ if (build) {
   if (b.status !== 0) process.exit(b.status ?? 1);
   env.CUTTLE_TEST_DIST = '1';
 }
-const concurrency = process.env.CUTTLE_TEST_CONCURRENCY ?? '2';
+// Browser tests run one file at a time: each drives a Chromium and a server of its own on 2 cores.
+const concurrency = process.env.CUTTLE_TEST_CONCURRENCY ?? (browser ? '1' : '2');
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],

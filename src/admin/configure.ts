@@ -43,19 +43,25 @@ export async function configureInstance(inst: Instance, input: ConfigureInput): 
       url = new URL(input.listen);
     } catch {
       throw new UsageError(`--listen "${input.listen}" is not a URL.`, {
+        code: 'OPTION_INVALID',
         hints: ['Example: --listen http://0.0.0.0:8080'],
       });
     }
     if (url.protocol !== 'http:')
-      throw new UsageError('--listen must be an http:// URL (put TLS in a reverse proxy).');
-    if (!url.port) throw new UsageError('--listen must name a port, e.g. http://0.0.0.0:8080');
+      throw new UsageError('--listen must be an http:// URL (put TLS in a reverse proxy).', {
+        code: 'OPTION_INVALID',
+      });
+    if (!url.port)
+      throw new UsageError('--listen must name a port, e.g. http://0.0.0.0:8080', { code: 'OPTION_INVALID' });
     pushHistory(cfg, 'listen', cfg.listen);
     cfg.listen = `http://${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${url.port}`;
     changed.push('listen');
   }
   if (input.nodeName !== undefined) {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(input.nodeName)) {
-      throw new UsageError(`"${input.nodeName}" is not a valid node name (letters, digits, ".", "_", "-").`);
+      throw new UsageError(`"${input.nodeName}" is not a valid node name (letters, digits, ".", "_", "-").`, {
+        code: 'OPTION_INVALID',
+      });
     }
     pushHistory(cfg, 'nodeName', cfg.nodeName);
     cfg.nodeName = input.nodeName;
@@ -63,7 +69,9 @@ export async function configureInstance(inst: Instance, input: ConfigureInput): 
   }
   if (input.taskCap !== undefined) {
     if (!Number.isInteger(input.taskCap) || input.taskCap < 0 || input.taskCap > 1000) {
-      throw new UsageError('--task-cap must be a whole number from 0 to 1000 (0: this node runs no tasks).');
+      throw new UsageError('--task-cap must be a whole number from 0 to 1000 (0: this node runs no tasks).', {
+        code: 'OPTION_INVALID',
+      });
     }
     pushHistory(cfg, 'taskCap', cfg.taskCap);
     cfg.taskCap = input.taskCap;
@@ -91,7 +99,10 @@ export async function configureInstance(inst: Instance, input: ConfigureInput): 
           if (currentId && newId && newId !== currentId) {
             throw new PreconditionError(
               `The database at ${describeTarget(target)} belongs to another Cuttle instance (${newId}).`,
-              { hints: ['If that is intended (e.g. a restored copy), add --allow-other-instance.'] },
+              {
+                code: 'DATABASE_OTHER_INSTANCE',
+                hints: ['If that is intended (e.g. a restored copy), add --allow-other-instance.'],
+              },
             );
           }
         }
@@ -105,6 +116,7 @@ export async function configureInstance(inst: Instance, input: ConfigureInput): 
   }
   if (!changed.length) {
     throw new UsageError('Nothing to configure: give at least one setting.', {
+      code: 'USAGE_INVALID',
       hints: ['cuttle configure --help lists them.'],
     });
   }

@@ -44,6 +44,7 @@ export async function createInstance(input: CreateInstanceInput): Promise<Create
     throw new PreconditionError(
       `An instance named "${input.name}" is already registered (${existing.configFile}).`,
       {
+        code: 'INSTANCE_EXISTS',
         hints: ['Choose another --instance name, or `cuttle delete-instance` the old registration first.'],
       },
     );
@@ -51,6 +52,7 @@ export async function createInstance(input: CreateInstanceInput): Promise<Create
   const configFile = configPathFor(home);
   if (fs.existsSync(configFile)) {
     throw new PreconditionError(`${home} already holds an instance config (${CONFIG_FILE_NAME}).`, {
+      code: 'INSTANCE_EXISTS',
       hints: [`To register it again: cuttle create-instance --instance ${input.name} --config ${configFile}`],
     });
   }
@@ -72,6 +74,7 @@ export async function createInstance(input: CreateInstanceInput): Promise<Create
       throw new PreconditionError(
         `The database at ${storage.description} holds tables that are not Cuttle's.`,
         {
+          code: 'DATABASE_NOT_CUTTLE',
           details: status.foreignTables,
           hints: ['Give Cuttle an empty database of its own.'],
         },
@@ -84,6 +87,7 @@ export async function createInstance(input: CreateInstanceInput): Promise<Create
         throw new PreconditionError(
           `The database at ${storage.description} already holds a Cuttle instance.`,
           {
+            code: 'DATABASE_HAS_INSTANCE',
             hints: [
               "To join it, supply that instance's master key with --master-key-file FILE or CUTTLE_MASTER_KEY.",
             ],
@@ -96,15 +100,16 @@ export async function createInstance(input: CreateInstanceInput): Promise<Create
           canary.reason === 'wrong-key'
             ? `The master key supplied is not the key of the instance in ${storage.description}.`
             : `The master-key canary of ${storage.description} cannot be checked (${canary.reason}).`,
-          { hints: ['Use the key printed by `cuttle show-master-key` on a node of that instance.'] },
+          {
+            code: 'MASTER_KEY_WRONG',
+            hints: ['Use the key printed by `cuttle show-master-key` on a node of that instance.'],
+          },
         );
       }
       if (status.state === 'older') {
         throw new PreconditionError(
           `The database at ${storage.description} has an older schema (${status.version}).`,
-          {
-            hints: ['Run `cuttle database upgrade` from an existing node first.'],
-          },
+          { code: 'SCHEMA_OUTDATED', hints: ['Run `cuttle database upgrade` from an existing node first.'] },
         );
       }
       key = supplied;

@@ -91,15 +91,14 @@ export async function upgradeDatabase(
     if (status.state === 'empty') {
       throw new PreconditionError(
         `The database at ${storage.description} is empty; there is nothing to upgrade.`,
-        {
-          hints: ['`cuttle database create` creates the schema.'],
-        },
+        { code: 'DATABASE_EMPTY', hints: ['`cuttle database create` creates the schema.'] },
       );
     }
     const canary = await checkCanary(storage.db, key);
     if (!canary.ok && canary.reason !== 'missing') {
       throw new PreconditionError(
         `The master key does not open the canary of ${storage.description} (${canary.reason}).`,
+        { code: 'MASTER_KEY_WRONG' },
       );
     }
     await requirePrivileges(storage);
@@ -116,6 +115,7 @@ export async function requirePrivileges(storage: Awaited<ReturnType<typeof openS
     throw new PreconditionError(
       `The database user lacks privileges Cuttle needs on ${storage.description}.`,
       {
+        code: 'DATABASE_PRIVILEGES_MISSING',
         details: p.missing,
         hints: [
           'A privileged user can fix it with:',
@@ -130,7 +130,7 @@ export async function requirePrivileges(storage: Awaited<ReturnType<typeof openS
 /** `cuttle database grant --user NAME`: run as a privileged login, grants what Cuttle needs to NAME. */
 export async function grantDatabase(target: ConnectionTarget, user: string): Promise<string[]> {
   if (!/^[A-Za-z0-9_.@%-]{1,100}$/.test(user))
-    throw new PreconditionError(`"${user}" is not a valid user name.`);
+    throw new PreconditionError(`"${user}" is not a valid user name.`, { code: 'DATABASE_USER_INVALID' });
   const storage = await openStorage(target);
   try {
     const statements = storage.dialect.grantTo(user);

@@ -46,6 +46,7 @@ export function loadInstance(ref: InstanceRef): Instance {
   const key = resolveKey({ masterKeyFile: ref.masterKeyFile, instanceKeyFile: keyFileOf(config) });
   if (!key) {
     throw new PreconditionError(`No master key for instance "${config.instanceName}".`, {
+      code: 'MASTER_KEY_MISSING',
       hints: [
         `The key file ${keyFileOf(config)} is missing. Supply the key with --master-key-file FILE or CUTTLE_MASTER_KEY.`,
       ],
@@ -66,6 +67,7 @@ export function fencedError(fence: FenceMarker, where: string): PreconditionErro
   return new PreconditionError(
     `The database at ${where} is fenced: it was moved to ${fence.movedTo} on ${fence.moved} and must not be used any more.`,
     {
+      code: 'DATABASE_FENCED',
       hints: [
         `Point the instance at the new database: cuttle configure --storage-connection-string "<the new database>"`,
         'For a deliberate rollback to this copy, run `cuttle database unfence` first.',
@@ -102,6 +104,7 @@ export async function checkStorage(storage: Storage, key: MasterKey, checks: Ope
   if (status.state === 'newer') throw schemaTooNew(status, where);
   if (status.state === 'empty' || status.state === 'foreign') {
     throw new PreconditionError(`The database at ${where} holds no Cuttle schema.`, {
+      code: 'DATABASE_EMPTY',
       hints: [
         'Restore a backup into it (`cuttle backup restore`) or create the schema with `cuttle database create`.',
       ],
@@ -110,7 +113,7 @@ export async function checkStorage(storage: Storage, key: MasterKey, checks: Ope
   if (status.state === 'older' && !checks.allowOlder) {
     throw new PreconditionError(
       `The database at ${where} has schema version ${status.version}; this Cuttle needs ${status.latest}.`,
-      { hints: ['Run `cuttle database upgrade` (take a backup first).'] },
+      { code: 'SCHEMA_OUTDATED', hints: ['Run `cuttle database upgrade` (take a backup first).'] },
     );
   }
   const restoring = await readRestoreMarker(storage.db);
@@ -118,6 +121,7 @@ export async function checkStorage(storage: Storage, key: MasterKey, checks: Ope
   const moving = await getMeta(storage.db, 'move-in-progress');
   if (moving) {
     throw new PreconditionError(`The database at ${where} is the target of an unfinished database move.`, {
+      code: 'DATABASE_MOVE_TARGET',
       hints: ['Finish it with `cuttle database move --resume` on the instance being moved.'],
     });
   }

@@ -44,9 +44,11 @@ export async function requireCanary(db: Kysely<Database>, key: MasterKey, where:
   if (r.reason === 'missing') {
     throw new PreconditionError(
       `The database at ${where} has no master-key canary: it was not set up by Cuttle.`,
+      { code: 'CANARY_MISSING' },
     );
   }
   throw new PreconditionError(`The master-key canary in ${where} is damaged.`, {
+    code: 'CANARY_DAMAGED',
     hints: ['Restore the database from a backup, or run `cuttle lost-master-key` if the key is lost.'],
   });
 }

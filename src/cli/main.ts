@@ -2,9 +2,10 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from '../lib/exit-codes.js';
 import { CUTTLE_VERSION } from '../lib/version.js';
 import { normalizeArgv } from './argv.js';
+import { type CliContext, DEFAULT_CLI_CONTEXT } from './cli-context.js';
 import { err, printError } from './output.js';
 
-type CommandModule = { register(program: Command): void };
+type CommandModule = { register(program: Command, ctx: CliContext): void };
 
 /**
  * Top-level command -> the module that registers it, loaded on demand: a command loads only its
@@ -40,7 +41,10 @@ async function modulesFor(args: string[]): Promise<CommandModule[]> {
   return [...new Set(loaded)];
 }
 
-export async function buildProgram(args: string[] = []): Promise<Command> {
+export async function buildProgram(
+  args: string[] = [],
+  ctx: CliContext = DEFAULT_CLI_CONTEXT,
+): Promise<Command> {
   const program = new Command()
     .name('cuttle')
     .description('Cuttle: a deployment automation server that is easy to move, back up and maintain')
@@ -49,8 +53,11 @@ export async function buildProgram(args: string[] = []): Promise<Command> {
   // Before the commands are added: subcommands copy these settings when created, and a parse
   // error of a subcommand (e.g. an unknown option carrying a connection string) must be redacted.
   program.exitOverride();
-  program.configureOutput({ writeErr: (s) => err(s.trimEnd()) });
-  for (const m of await modulesFor(args)) m.register(program as never);
+  // commander's own parse errors ("error: unknown option ...") carry the usage code like ours
+  program.configureOutput({
+    writeErr: (s) => err(s.trimEnd().replace(/^error: /, 'error[USAGE_INVALID]: ')),
+  });
+  for (const m of await modulesFor(args)) m.register(program as never, ctx);
   for (const c of program.commands) {
     c.exitOverride();
     for (const s of c.commands) s.exitOverride();
@@ -58,18 +65,25 @@ export async function buildProgram(args: string[] = []): Promise<Command> {
   return program as unknown as Command;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** The `--format` a command was given, so a failure is reported in the form the caller reads. */
+function formatOf(args: string[]): 'text' | 'json' {
+  const i = args.lastIndexOf('--format');
+  const v = i >= 0 ? args[i + 1] : args.findLast((a) => a.startsWith('--format='))?.slice('--format='.length);
+  return v === 'json' ? 'json' : 'text';
+}
+
+export async function main(argv: string[], ctx: CliContext = DEFAULT_CLI_CONTEXT): Promise<number> {
   process.title = 'cuttle';
   const args = normalizeArgv(argv);
   try {
-    const program = await buildProgram(args);
+    const program = await buildProgram(args, ctx);
     await program.parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (e) {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    printError(e);
+    printError(e, formatOf(args));
     return exitCodeFor(e);
   }
 }

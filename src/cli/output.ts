@@ -1,4 +1,4 @@
-import { CuttleError } from '../lib/errors.js';
+import { CuttleError, type ErrorCode } from '../lib/errors.js';
 import { redactText } from '../lib/redact.js';
 
 /**
@@ -17,16 +17,35 @@ export function outJson(value: unknown): void {
   out(JSON.stringify(value, null, 2));
 }
 
-export function printError(e: unknown): void {
-  if (e instanceof CuttleError) {
-    err(`Error: ${e.message}`);
-    for (const d of e.details) err(`  - ${d}`);
-    for (const h of e.hints) err(h);
+/** What a failed command reports: its stable code, message, detail and hint lines. */
+export interface ErrorReport {
+  code: ErrorCode;
+  message: string;
+  details: string[];
+  hints: string[];
+}
+
+export function errorReport(e: unknown): ErrorReport {
+  if (e instanceof CuttleError)
+    return { code: e.code, message: e.message, details: e.details, hints: e.hints };
+  const error = e instanceof Error ? e : new Error(String(e));
+  return { code: 'INTERNAL_ERROR', message: error.message, details: [], hints: [] };
+}
+
+/**
+ * `error[CODE]: message`, then the details and hints, on stderr; with `--format json` one JSON
+ * object `{"error": {...}}` on stdout instead, so a script reads the code without parsing text.
+ */
+export function printError(e: unknown, format: 'text' | 'json' = 'text'): void {
+  const r = errorReport(e);
+  if (format === 'json') {
+    outJson({ error: r });
     return;
   }
-  const error = e instanceof Error ? e : new Error(String(e));
-  err(`Error: ${error.message}`);
-  if (process.env.CUTTLE_DEBUG && error.stack) err(error.stack);
+  err(`error[${r.code}]: ${r.message}`);
+  for (const d of r.details) err(`  - ${d}`);
+  for (const h of r.hints) err(h);
+  if (!(e instanceof CuttleError) && process.env.CUTTLE_DEBUG && e instanceof Error && e.stack) err(e.stack);
 }
 
 /** A two-column table of label/value lines. */

@@ -44,26 +44,32 @@ const SUPPORTED = 'Cuttle supports SQLite, PostgreSQL and MySQL/MariaDB';
 
 export function parseConnectionString(raw: string, baseDir = process.cwd()): ConnectionTarget {
   const value = raw.trim();
-  if (!value) throw new PreconditionError('The connection string is empty.', { hints: [examples()] });
+  if (!value)
+    throw new PreconditionError('The connection string is empty.', {
+      code: 'CONNECTION_STRING_INVALID',
+      hints: [examples()],
+    });
   const lower = value.toLowerCase();
   if (lower.startsWith('sqlite:')) {
     const rest = value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (!rest)
-      throw new PreconditionError('The SQLite connection string names no file.', { hints: [examples()] });
+      throw new PreconditionError('The SQLite connection string names no file.', {
+        code: 'CONNECTION_STRING_INVALID',
+        hints: [examples()],
+      });
     return { engine: 'sqlite', file: path.resolve(baseDir, rest) };
   }
   if (/^(postgres|postgresql|mysql|mariadb):\/\//.test(lower)) return parseUrl(value);
   if (/^[a-z]+:\/\//.test(lower)) {
     throw new PreconditionError(
       `The connection string uses an unsupported scheme "${lower.split(':')[0]}".`,
-      {
-        hints: [`${SUPPORTED}.`, examples()],
-      },
+      { code: 'CONNECTION_STRING_INVALID', hints: [`${SUPPORTED}.`, examples()] },
     );
   }
   if (value.includes('=')) return parseKeywords(value, baseDir);
   if (/\.(db|sqlite|sqlite3)$/i.test(value)) return { engine: 'sqlite', file: path.resolve(baseDir, value) };
   throw new PreconditionError('The connection string is not in a form Cuttle understands.', {
+    code: 'CONNECTION_STRING_INVALID',
     hints: [examples()],
   });
 }
@@ -84,19 +90,23 @@ function parseUrl(value: string): ServerTarget {
     url = new URL(value);
   } catch {
     // Never echo the value: it may hold a password.
-    throw new PreconditionError('The connection string is not a valid URL.', { hints: [examples()] });
+    throw new PreconditionError('The connection string is not a valid URL.', {
+      code: 'CONNECTION_STRING_INVALID',
+      hints: [examples()],
+    });
   }
   const scheme = url.protocol.replace(/:$/, '').toLowerCase();
   const engine: ServerTarget['engine'] = scheme.startsWith('postgres') ? 'postgres' : 'mysql';
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (!url.hostname)
-    throw new PreconditionError('The connection string names no host.', { hints: [examples()] });
+    throw new PreconditionError('The connection string names no host.', {
+      code: 'CONNECTION_STRING_INVALID',
+      hints: [examples()],
+    });
   if (!database) {
     throw new PreconditionError(
       'The connection string names no database (the path after the host, e.g. /cuttle).',
-      {
-        hints: [examples()],
-      },
+      { code: 'CONNECTION_STRING_INVALID', hints: [examples()] },
     );
   }
   const params: Record<string, string> = {};
@@ -124,7 +134,10 @@ function parseKeywords(value: string, baseDir: string): ConnectionTarget {
     if (!part.trim()) continue;
     const eq = part.indexOf('=');
     if (eq < 0)
-      throw new PreconditionError('The connection string has a part without "=".', { hints: [examples()] });
+      throw new PreconditionError('The connection string has a part without "=".', {
+        code: 'CONNECTION_STRING_INVALID',
+        hints: [examples()],
+      });
     pairs.set(part.slice(0, eq).trim().toLowerCase().replace(/[\s_]/g, ''), part.slice(eq + 1).trim());
   }
   const get = (...keys: string[]) => {
@@ -150,7 +163,10 @@ function parseKeywords(value: string, baseDir: string): ConnectionTarget {
     provider === 'sqlite' ||
     (!provider && pairs.has('datasource') && !pairs.has('host') && looksLikeFile(dataSource))
   ) {
-    if (!dataSource) throw new PreconditionError('The SQLite connection string names no Data Source file.');
+    if (!dataSource)
+      throw new PreconditionError('The SQLite connection string names no Data Source file.', {
+        code: 'CONNECTION_STRING_INVALID',
+      });
     return { engine: 'sqlite', file: path.resolve(baseDir, dataSource) };
   }
   const engine: ServerTarget['engine'] | undefined =
@@ -166,14 +182,21 @@ function parseKeywords(value: string, baseDir: string): ConnectionTarget {
       provider
         ? `The connection string names an unsupported Provider "${provider}".`
         : 'The connection string needs Provider=PostgreSQL or Provider=MySQL to say which engine it is for.',
-      { hints: [`${SUPPORTED}.`, examples()] },
+      { code: 'CONNECTION_STRING_INVALID', hints: [`${SUPPORTED}.`, examples()] },
     );
   }
   const host = dataSource;
   const database = get('database', 'initialcatalog', 'db');
-  if (!host) throw new PreconditionError('The connection string names no Host.', { hints: [examples()] });
+  if (!host)
+    throw new PreconditionError('The connection string names no Host.', {
+      code: 'CONNECTION_STRING_INVALID',
+      hints: [examples()],
+    });
   if (!database)
-    throw new PreconditionError('The connection string names no Database.', { hints: [examples()] });
+    throw new PreconditionError('The connection string names no Database.', {
+      code: 'CONNECTION_STRING_INVALID',
+      hints: [examples()],
+    });
   let port = defaultPort(engine);
   let hostOnly = host;
   const m = /^(.*?)(?:[:,](\d+))?$/.exec(host);
@@ -184,7 +207,9 @@ function parseKeywords(value: string, baseDir: string): ConnectionTarget {
   const portValue = get('port');
   if (portValue) {
     if (!/^\d+$/.test(portValue))
-      throw new PreconditionError('The connection string has a Port that is not a number.');
+      throw new PreconditionError('The connection string has a Port that is not a number.', {
+        code: 'CONNECTION_STRING_INVALID',
+      });
     port = Number(portValue);
   }
   const params: Record<string, string> = {};
@@ -212,6 +237,7 @@ function sqlServerRefusal(pairs: Map<string, string>): PreconditionError {
   const db = pairs.get('initialcatalog') ?? pairs.get('database') ?? 'Cuttle';
   const host = server.split(',')[0] || 'HOST';
   return new PreconditionError('This is a SQL Server connection string; Cuttle does not run on SQL Server.', {
+    code: 'CONNECTION_STRING_INVALID',
     hints: [
       `${SUPPORTED}. Move the data into one of them and use, for example:`,
       `  Host=${host};Port=5432;Database=${db.toLowerCase()};Username=cuttle;Password=PASSWORD;Provider=PostgreSQL`,

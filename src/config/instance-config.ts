@@ -76,6 +76,7 @@ export function defaultConfig(instanceName: string, home: string, storage: Store
 export function loadConfig(file: string): InstanceConfig {
   if (!fs.existsSync(file)) {
     throw new PreconditionError(`The instance config file ${file} does not exist.`, {
+      code: 'CONFIG_MISSING',
       hints: ['Create the instance with `cuttle create-instance`, or point --config at the right file.'],
     });
   }
@@ -83,10 +84,14 @@ export function loadConfig(file: string): InstanceConfig {
   try {
     cfg = readJsonFile<InstanceConfig>(file);
   } catch {
-    throw new PreconditionError(`The instance config file ${file} is not valid JSON.`);
+    throw new PreconditionError(`The instance config file ${file} is not valid JSON.`, {
+      code: 'CONFIG_INVALID',
+    });
   }
   if (cfg.format !== 'cuttle-config/1') {
-    throw new PreconditionError(`${file} is not a Cuttle instance config (format "${String(cfg.format)}").`);
+    throw new PreconditionError(`${file} is not a Cuttle instance config (format "${String(cfg.format)}").`, {
+      code: 'CONFIG_INVALID',
+    });
   }
   return cfg;
 }

@@ -32,6 +32,7 @@ function read(): RegistryFile {
     return readJsonFile<RegistryFile>(file);
   } catch {
     throw new PreconditionError(`The instance registry ${file} is not valid JSON.`, {
+      code: 'CONFIG_INVALID',
       hints: ['Fix or remove it; `cuttle create-instance --config FILE` registers an instance again.'],
     });
   }
@@ -53,6 +54,7 @@ export function getInstance(name: string): RegistryEntry {
   const entry = findInstance(name);
   if (!entry) {
     throw new NotFoundError(`There is no instance named "${name}" in the registry ${registryPath()}.`, {
+      code: 'INSTANCE_NOT_FOUND',
       hints: ['`cuttle list-instances` shows the registered ones; `cuttle create-instance` creates one.'],
     });
   }
@@ -66,6 +68,7 @@ export function registerInstance(name: string, configFile: string, opts: { repla
     throw new PreconditionError(
       `An instance named "${name}" is already registered (${existing.configFile}).`,
       {
+        code: 'INSTANCE_EXISTS',
         hints: ['Choose another --instance name, or `cuttle delete-instance` the old registration first.'],
       },
     );
@@ -86,6 +89,7 @@ export function unregisterInstance(name: string): RegistryEntry {
 export function validateInstanceName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) {
     throw new PreconditionError(`"${name}" is not a valid instance name.`, {
+      code: 'INSTANCE_NAME_INVALID',
       hints: [
         'Use letters, digits, ".", "_" and "-" (at most 64 characters), starting with a letter or digit.',
       ],

@@ -24,7 +24,9 @@ export function isRole(v: string): v is Role {
 
 export function requireAdministrator(actor: Actor, action: string): void {
   if (actor.role !== 'administrator') {
-    throw new ForbiddenError(`You do not have permission to ${action}: it needs the administrator role.`);
+    throw new ForbiddenError(`You do not have permission to ${action}: it needs the administrator role.`, {
+      code: 'FORBIDDEN',
+    });
   }
 }
 

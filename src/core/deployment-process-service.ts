@@ -9,7 +9,7 @@ import type { Database } from '../storage/schema/database-types.js';
 import { type Actor, eventActor, requireAdministrator } from './actor.js';
 import { writeEvent } from './event-service.js';
 import { type Json, normalizeSteps, publicSteps } from './process-normalizer.js';
-import { requireProject } from './project-service.js';
+import { processIdOf, requireProject } from './project-service.js';
 
 export interface ProcessDocument {
   Steps: Json[];
@@ -37,7 +37,8 @@ export function processResource(
 /** The stored process, sealed sensitive properties included (for release snapshots). */
 export async function loadProcess(db: Kysely<Database>, projectId: string) {
   const row = await getProjectDeploymentProcess(db, projectId);
-  if (!row) throw new NotFoundError(`The project ${projectId} has no deployment process.`);
+  if (!row)
+    throw new NotFoundError(`The project ${projectId} has no deployment process.`, { code: 'NOT_FOUND' });
   return { row, doc: JSON.parse(row.json) as ProcessDocument };
 }
 
@@ -48,8 +49,24 @@ export async function getProcessResource(db: Kysely<Database>, spaceId: string, 
 }
 
 /**
- * Replaces the steps. Optimistic concurrency on `Version`: a PUT carrying an older version than
- * the stored one is refused with 409, so two editors never silently overwrite each other.
+ * Octopus also addresses a process by its own Id, `deploymentprocess-<ProjectId>`
+ * (project-service.ts `processIdOf`): the project it belongs to, or a 404.
+ */
+export function projectIdOfProcess(spaceId: string, processId: string): string {
+  const prefix = processIdOf('');
+  if (!processId.startsWith(prefix) || processId.length === prefix.length) {
+    throw new NotFoundError(`The deployment process ${processId} does not exist in ${spaceId}.`, {
+      hints: [`A deployment process Id is ${processIdOf('<ProjectId>')}, e.g. ${processIdOf('Projects-1')}.`],
+    });
+  }
+  return processId.slice(prefix.length);
+}
+
+/**
+ * Replaces the steps. A step with an action Cuttle cannot run is refused (400) before anything
+ * is written (process-normalizer.ts `normalizeSteps`). Optimistic concurrency on `Version`: a
+ * PUT carrying an older version than the stored one is refused with 409, so two editors never
+ * silently overwrite each other.
  */
 export async function updateProcess(
   db: Kysely<Database>,
@@ -66,11 +83,15 @@ export async function updateProcess(
     if (typeof body.Version === 'number' && body.Version !== row.version) {
       throw new ConflictError(
         `The deployment process was changed by someone else (version ${row.version}, yours ${body.Version}). Reload it and try again.`,
+        { code: 'STALE_VERSION' },
       );
     }
     const next: ProcessDocument = { ...doc, Steps: normalizeSteps(key, body.Steps ?? [], doc.Steps) };
     if (!(await updateDeploymentProcess(tx, row.id, row.version, JSON.stringify(next)))) {
-      throw new ConflictError('The deployment process was changed by someone else. Reload it and try again.');
+      throw new ConflictError(
+        'The deployment process was changed by someone else. Reload it and try again.',
+        { code: 'STALE_VERSION' },
+      );
     }
     await writeEvent(tx, {
       category: 'Modified',

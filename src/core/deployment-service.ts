@@ -78,7 +78,7 @@ export async function listDeploymentResources(db: Kysely<Database>, spaceId: str
 export async function getDeploymentResource(db: Kysely<Database>, spaceId: string, id: string) {
   const row = await getDeployment(db, id);
   if (!row || row.space_id !== spaceId)
-    throw new NotFoundError(`The deployment ${id} does not exist in ${spaceId}.`);
+    throw new NotFoundError(`The deployment ${id} does not exist in ${spaceId}.`, { code: 'NOT_FOUND' });
   return deploymentResource(row);
 }
 
@@ -86,15 +86,22 @@ async function resolveRelease(tx: Kysely<Database>, spaceId: string, b: BodyBind
   const releaseId = b.string('ReleaseId');
   if (releaseId) {
     const r = await getRelease(tx, spaceId, releaseId);
-    if (!r) throw new NotFoundError(`The release ${releaseId} does not exist in ${spaceId}.`);
+    if (!r)
+      throw new NotFoundError(`The release ${releaseId} does not exist in ${spaceId}.`, {
+        code: 'NOT_FOUND',
+      });
     return r;
   }
   const projectRef = b.string('ProjectName') ?? b.string('ProjectId') ?? b.string('ProjectIdOrName');
   const version = b.string('ReleaseVersion');
-  if (!projectRef || !version) throw new UsageError('Say what to deploy: ProjectName and ReleaseVersion.');
+  if (!projectRef || !version)
+    throw new UsageError('Say what to deploy: ProjectName and ReleaseVersion.', { code: 'REQUEST_INVALID' });
   const project = await resolveProject(tx, spaceId, projectRef);
   const r = await findReleaseByVersion(tx, project.id, version);
-  if (!r) throw new NotFoundError(`Release ${version} of project ${project.name} does not exist.`);
+  if (!r)
+    throw new NotFoundError(`Release ${version} of project ${project.name} does not exist.`, {
+      code: 'NOT_FOUND',
+    });
   return r;
 }
 
@@ -119,12 +126,14 @@ export async function createDeployments(
   const envRefs = [...b.strings('EnvironmentNames'), ...b.strings('EnvironmentIds')];
   const single = b.string('EnvironmentName') ?? b.string('EnvironmentId');
   if (single) envRefs.push(single);
-  if (!envRefs.length) throw new UsageError('Say where to deploy: EnvironmentNames.');
+  if (!envRefs.length)
+    throw new UsageError('Say where to deploy: EnvironmentNames.', { code: 'REQUEST_INVALID' });
   const formValues = { ...b.record('FormValues'), ...b.record('Variables') };
   const result = await db.transaction().execute(async (tx) => {
     const release = await resolveRelease(tx, spaceId, b);
     const project = await resolveProject(tx, spaceId, release.project_id);
-    if (toBool(project.is_disabled)) throw new PreconditionError(`The project ${project.name} is disabled.`);
+    if (toBool(project.is_disabled))
+      throw new PreconditionError(`The project ${project.name} is disabled.`, { code: 'PROJECT_DISABLED' });
     const envs = [];
     for (const ref of envRefs) envs.push(await resolveEnvironment(tx, spaceId, ref));
     const out: DeploymentServerTask[] = [];

@@ -4,11 +4,17 @@ import { getEnvironment } from '../storage/repositories/environment-repository.j
 import { getProject } from '../storage/repositories/project-repository.js';
 import { getReleaseById } from '../storage/repositories/release-repository.js';
 import { getSpace } from '../storage/repositories/space-repository.js';
-import { runScript, type ScriptSyntax } from '../tasks/script-runner.js';
+import { runScript } from '../tasks/script-runner.js';
 import type { ActivityStatus, TaskContext, TaskHandler } from '../tasks/task-types.js';
 import type { DeploymentDoc } from './deployment-service.js';
 import { buildDeploymentVariables } from './deployment-variables.js';
 import { clearProperties, type Json } from './process-normalizer.js';
+import {
+  SUPPORTED_ACTION_TYPES,
+  SUPPORTED_SUMMARY,
+  syntaxOf,
+  unsupportedParts,
+} from './supported-actions.js';
 import type { VariableDictionary } from './variable-substitution.js';
 
 /** Default step timeout when the action sets none: long deployments exist, endless ones should not. */
@@ -44,16 +50,16 @@ function timeoutOf(props: Record<string, string>): number {
 /** Runs one Octopus.Script action; a non-zero exit code is a StepFailure, cancellation and timeouts propagate. */
 async function runAction(ctx: TaskContext, action: Json, activityId: string, dict: VariableDictionary) {
   const type = String(action.ActionType ?? '');
-  if (type !== 'Octopus.Script')
-    throw new StepFailure(`The action type ${type} is not supported by Cuttle; only Octopus.Script is.`);
-  const { values, secrets } = clearProperties(ctx.key, action.Properties);
+  const { values, secrets } =
+    type === SUPPORTED_ACTION_TYPES[0]
+      ? clearProperties(ctx.key, action.Properties)
+      : { values: {}, secrets: [] };
   ctx.log.mask(secrets);
-  const source = values['Octopus.Action.Script.ScriptSource'] ?? 'Inline';
-  if (source !== 'Inline')
-    throw new StepFailure(`Only inline scripts are supported (this action's source is ${source}).`);
-  const syntax = (values['Octopus.Action.Script.Syntax'] ?? 'PowerShell') as ScriptSyntax;
-  if (syntax !== 'Bash' && syntax !== 'PowerShell')
-    throw new StepFailure(`The script syntax ${syntax} is not supported: use Bash or PowerShell.`);
+  // saved processes were checked already; this guards processes stored before that check existed
+  const problems = unsupportedParts(type, values);
+  if (problems.length)
+    throw new StepFailure(`Cuttle cannot run this action: ${problems.join(' ')} ${SUPPORTED_SUMMARY}`);
+  const syntax = syntaxOf(values);
   const body = dict.evaluate(values['Octopus.Action.Script.ScriptBody'] ?? '');
   ctx.log.info(`Executing ${syntax} script on the built-in worker (node ${ctx.nodeId})`, activityId);
   const { exitCode } = await runScript({

@@ -48,7 +48,8 @@ export async function requireEnvironment(
   id: string,
 ): Promise<EnvironmentRow> {
   const row = await getEnvironment(db, spaceId, id);
-  if (!row) throw new NotFoundError(`The environment ${id} does not exist in ${spaceId}.`);
+  if (!row)
+    throw new NotFoundError(`The environment ${id} does not exist in ${spaceId}.`, { code: 'NOT_FOUND' });
   return row;
 }
 
@@ -56,7 +57,8 @@ export async function requireEnvironment(
 export async function resolveEnvironment(db: Kysely<Database>, spaceId: string, idOrName: string) {
   const v = idOrName.trim();
   const row = (await getEnvironment(db, spaceId, v)) ?? (await findEnvironmentByName(db, spaceId, v));
-  if (!row) throw new NotFoundError(`The environment "${v}" does not exist in ${spaceId}.`);
+  if (!row)
+    throw new NotFoundError(`The environment "${v}" does not exist in ${spaceId}.`, { code: 'NOT_FOUND' });
   return row;
 }
 
@@ -77,10 +79,12 @@ async function save(
     await requireSpace(tx, spaceId);
     const base = existingId ? await requireEnvironment(tx, spaceId, existingId) : undefined;
     const name = (input.Name ?? base?.name ?? '').trim();
-    if (!name) throw new UsageError('An environment needs a Name.');
+    if (!name) throw new UsageError('An environment needs a Name.', { code: 'REQUEST_INVALID' });
     const clash = await findEnvironmentByName(tx, spaceId, name);
     if (clash && clash.id !== existingId) {
-      throw new ConflictError(`An environment named "${name}" already exists in ${spaceId}.`);
+      throw new ConflictError(`An environment named "${name}" already exists in ${spaceId}.`, {
+        code: 'NAME_TAKEN',
+      });
     }
     const row: NewEnvironmentRow = {
       id: base?.id ?? (await nextId(tx, 'Environments')),

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { open, seal } from '../crypto/envelope.js';
 import type { MasterKey } from '../crypto/master-key.js';
-import { UsageError } from '../lib/errors.js';
+import { PreconditionError, UsageError } from '../lib/errors.js';
+import { SUPPORTED_SUMMARY, unsupportedParts } from './supported-actions.js';
 
 /**
  * Steps and actions of a deployment process, as the client sends them. Unknown fields are kept
@@ -51,8 +52,45 @@ function indexActions(steps: Json[]): Map<string, Json> {
   return m;
 }
 
+/**
+ * One line per action Cuttle could not run, naming its step and action: a process holding one is
+ * refused when it is saved, so the mistake shows where it is made, not at the first deployment.
+ */
+function unsupportedActions(key: MasterKey, steps: Json[]): string[] {
+  const problems: string[] = [];
+  for (const step of steps) {
+    for (const action of arr(step.Actions) as Json[]) {
+      const where = `Step "${String(step.Name)}", action "${String(action.Name)}"`;
+      const type = String(action.ActionType);
+      const { values } = clearProperties(key, action.Properties);
+      for (const part of unsupportedParts(type, values)) problems.push(`${where}: ${part}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The steps to store: Ids filled in, sensitive properties sealed. Refuses (STEP_UNSUPPORTED, 400;
+ * nothing stored) a process with an action Cuttle cannot run.
+ */
 export function normalizeSteps(key: MasterKey, incoming: unknown, previousSteps: Json[]): Json[] {
-  if (!Array.isArray(incoming)) throw new UsageError('Steps must be an array.');
+  const steps = normalizeStepShapes(key, incoming, previousSteps);
+  const problems = unsupportedActions(key, steps);
+  if (problems.length) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more, listed below)` : '';
+    throw new PreconditionError(
+      `The deployment process was not saved. ${problems[0]}${more} ${SUPPORTED_SUMMARY}`,
+      {
+        code: 'STEP_UNSUPPORTED',
+        details: problems.length > 1 ? problems : [],
+      },
+    );
+  }
+  return steps;
+}
+
+function normalizeStepShapes(key: MasterKey, incoming: unknown, previousSteps: Json[]): Json[] {
+  if (!Array.isArray(incoming)) throw new UsageError('Steps must be an array.', { code: 'REQUEST_INVALID' });
   const oldActions = indexActions(previousSteps);
   return incoming.map((raw, i) => {
     const s = obj(raw);

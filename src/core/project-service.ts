@@ -75,7 +75,7 @@ export type ProjectResource = ReturnType<typeof projectResource>;
 
 export async function requireProject(db: Kysely<Database>, spaceId: string, id: string): Promise<ProjectRow> {
   const row = await getProject(db, spaceId, id);
-  if (!row) throw new NotFoundError(`The project ${id} does not exist in ${spaceId}.`);
+  if (!row) throw new NotFoundError(`The project ${id} does not exist in ${spaceId}.`, { code: 'NOT_FOUND' });
   return row;
 }
 
@@ -86,7 +86,8 @@ export async function resolveProject(
   ref: string,
 ): Promise<ProjectRow> {
   const row = await findProject(db, spaceId, ref);
-  if (!row) throw new NotFoundError(`The project "${ref}" does not exist in ${spaceId}.`);
+  if (!row)
+    throw new NotFoundError(`The project "${ref}" does not exist in ${spaceId}.`, { code: 'NOT_FOUND' });
   return row;
 }
 
@@ -97,17 +98,23 @@ export async function listProjectResources(db: Kysely<Database>, spaceId: string
 
 async function checkRefs(db: Kysely<Database>, spaceId: string, groupId: string, lifecycleId: string) {
   if (!(await getProjectGroup(db, spaceId, groupId))) {
-    throw new UsageError(`The project group ${groupId} does not exist in ${spaceId}.`);
+    throw new UsageError(`The project group ${groupId} does not exist in ${spaceId}.`, {
+      code: 'REQUEST_INVALID',
+    });
   }
   if (!(await getLifecycle(db, spaceId, lifecycleId))) {
-    throw new UsageError(`The lifecycle ${lifecycleId} does not exist in ${spaceId}.`);
+    throw new UsageError(`The lifecycle ${lifecycleId} does not exist in ${spaceId}.`, {
+      code: 'REQUEST_INVALID',
+    });
   }
 }
 
 async function checkName(db: Kysely<Database>, spaceId: string, name: string, selfId?: string) {
   const clash = await findProject(db, spaceId, name);
   if (clash && clash.id !== selfId && clash.name_normalized === name.toLowerCase()) {
-    throw new ConflictError(`A project named "${name}" already exists in ${spaceId}.`);
+    throw new ConflictError(`A project named "${name}" already exists in ${spaceId}.`, {
+      code: 'NAME_TAKEN',
+    });
   }
 }
 
@@ -122,9 +129,11 @@ export async function createProject(
   return db.transaction().execute(async (tx) => {
     await requireSpace(tx, spaceId);
     const name = (input.Name ?? '').trim();
-    if (!name) throw new UsageError('A project needs a Name.');
+    if (!name) throw new UsageError('A project needs a Name.', { code: 'REQUEST_INVALID' });
     if (!input.ProjectGroupId || !input.LifecycleId) {
-      throw new UsageError('A project needs a ProjectGroupId and a LifecycleId.');
+      throw new UsageError('A project needs a ProjectGroupId and a LifecycleId.', {
+        code: 'REQUEST_INVALID',
+      });
     }
     await checkRefs(tx, spaceId, input.ProjectGroupId, input.LifecycleId);
     await checkName(tx, spaceId, name);
@@ -180,7 +189,7 @@ export async function modifyProject(
   return db.transaction().execute(async (tx) => {
     const base = await requireProject(tx, spaceId, id);
     const name = (input.Name ?? base.name).trim();
-    if (!name) throw new UsageError('A project needs a Name.');
+    if (!name) throw new UsageError('A project needs a Name.', { code: 'REQUEST_INVALID' });
     const groupId = input.ProjectGroupId ?? base.project_group_id;
     const lifecycleId = input.LifecycleId ?? base.lifecycle_id;
     await checkRefs(tx, spaceId, groupId, lifecycleId);
@@ -212,7 +221,9 @@ export async function removeProject(db: Kysely<Database>, actor: Actor, spaceId:
   await db.transaction().execute(async (tx) => {
     const row = await requireProject(tx, spaceId, id);
     if ((await listProjectReleaseIds(tx, id)).length) {
-      throw new ConflictError(`The project ${row.name} has releases: delete them first.`);
+      throw new ConflictError(`The project ${row.name} has releases: delete them first.`, {
+        code: 'RESOURCE_IN_USE',
+      });
     }
     await deleteProjectDeploymentProcess(tx, id);
     await deleteVariableSet(tx, variableSetIdOf(id));
@@ -231,6 +242,6 @@ export async function removeProject(db: Kysely<Database>, actor: Actor, spaceId:
 export async function defaultChannelId(db: Kysely<Database>, projectId: string): Promise<string> {
   const channels = await listProjectChannels(db, projectId);
   const def = channels.find((c) => toBool(c.is_default)) ?? channels[0];
-  if (!def) throw new NotFoundError(`The project ${projectId} has no channel.`);
+  if (!def) throw new NotFoundError(`The project ${projectId} has no channel.`, { code: 'NOT_FOUND' });
   return def.id;
 }

@@ -60,7 +60,7 @@ export function releaseResource(row: ReleaseRow) {
 
 export async function requireRelease(db: Kysely<Database>, spaceId: string, id: string): Promise<ReleaseRow> {
   const row = await getRelease(db, spaceId, id);
-  if (!row) throw new NotFoundError(`The release ${id} does not exist in ${spaceId}.`);
+  if (!row) throw new NotFoundError(`The release ${id} does not exist in ${spaceId}.`, { code: 'NOT_FOUND' });
   return row;
 }
 
@@ -95,7 +95,8 @@ export interface CreateReleaseInput {
 export function bindReleaseBody(body: unknown): CreateReleaseInput {
   const b = new BodyBinder(body);
   const project = b.string('ProjectName') ?? b.string('ProjectId') ?? b.string('ProjectIdOrName');
-  if (!project) throw new UsageError('Say which project the release is for: ProjectName.');
+  if (!project)
+    throw new UsageError('Say which project the release is for: ProjectName.', { code: 'REQUEST_INVALID' });
   return {
     project,
     version: b.string('ReleaseVersion') ?? b.string('Version'),
@@ -122,7 +123,9 @@ export async function createRelease(
       // Two releases generated the same 0.0.N at once: the loser takes the next number.
       if (!input.version && isUniqueViolation(err) && attempt < 5) continue;
       if (isUniqueViolation(err))
-        throw new ConflictError(`The release version ${input.version} already exists.`);
+        throw new ConflictError(`The release version ${input.version} already exists.`, {
+          code: 'RELEASE_VERSION_TAKEN',
+        });
       throw err;
     }
   }
@@ -139,12 +142,15 @@ async function createReleaseTx(
   const channel = input.channel
     ? channels.find((c) => c.id === input.channel || c.name.toLowerCase() === input.channel!.toLowerCase())
     : undefined;
-  if (input.channel && !channel) throw new NotFoundError(`The channel "${input.channel}" does not exist.`);
+  if (input.channel && !channel)
+    throw new NotFoundError(`The channel "${input.channel}" does not exist.`, { code: 'NOT_FOUND' });
   const version = input.version ?? nextGeneratedVersion(await listReleaseVersions(tx, project.id));
   const existing = await findReleaseByVersion(tx, project.id, version);
   if (existing) {
     if (input.ignoreIfAlreadyExists) return { release: existing, created: false };
-    throw new ConflictError(`Release ${version} of project ${project.name} already exists.`);
+    throw new ConflictError(`Release ${version} of project ${project.name} already exists.`, {
+      code: 'RELEASE_VERSION_TAKEN',
+    });
   }
   const id = await nextId(tx, 'Releases');
   const { row: processRow, doc } = await loadProcess(tx, project.id);
@@ -190,7 +196,7 @@ export async function modifyRelease(
     const row = await requireRelease(tx, spaceId, id);
     const version = body.Version?.trim() || row.version;
     if (version !== row.version && (await findReleaseByVersion(tx, row.project_id, version))) {
-      throw new ConflictError(`Release ${version} already exists.`);
+      throw new ConflictError(`Release ${version} already exists.`, { code: 'RELEASE_VERSION_TAKEN' });
     }
     const notes = body.ReleaseNotes ?? row.release_notes;
     await updateReleaseNotes(tx, id, version, notes);

@@ -59,7 +59,7 @@ export function spaceResource(row: SpaceRow): SpaceResource {
 
 export async function requireSpace(db: Kysely<Database>, id: string): Promise<SpaceRow> {
   const row = await getSpace(db, id);
-  if (!row) throw new NotFoundError(`The space ${id} does not exist.`);
+  if (!row) throw new NotFoundError(`The space ${id} does not exist.`, { code: 'SPACE_NOT_FOUND' });
   return row;
 }
 
@@ -90,7 +90,7 @@ export async function seedSpaceLibrary(db: Kysely<Database>, spaceId: string): P
 
 function rowFrom(id: string, input: SpaceInput, base?: SpaceRow): NewSpaceRow {
   const name = (input.Name ?? base?.name ?? '').trim();
-  if (!name) throw new UsageError('A space needs a Name.');
+  if (!name) throw new UsageError('A space needs a Name.', { code: 'REQUEST_INVALID' });
   const old = base ? spaceResource(base) : undefined;
   return {
     id,
@@ -117,7 +117,7 @@ export async function createSpace(
     const id = await nextId(tx, 'Spaces');
     const row = rowFrom(id, input);
     if (await findSpaceByName(tx, row.name))
-      throw new ConflictError(`A space named "${row.name}" already exists.`);
+      throw new ConflictError(`A space named "${row.name}" already exists.`, { code: 'NAME_TAKEN' });
     await insertSpace(tx, row);
     await seedSpaceLibrary(tx, id);
     await writeEvent(tx, {
@@ -142,7 +142,8 @@ export async function modifySpace(
     const base = await requireSpace(tx, id);
     const row = rowFrom(id, input, base);
     const clash = await findSpaceByName(tx, row.name);
-    if (clash && clash.id !== id) throw new ConflictError(`A space named "${row.name}" already exists.`);
+    if (clash && clash.id !== id)
+      throw new ConflictError(`A space named "${row.name}" already exists.`, { code: 'NAME_TAKEN' });
     await updateSpace(tx, row);
     await writeEvent(tx, {
       category: 'Modified',
@@ -161,6 +162,7 @@ export async function removeSpace(db: Kysely<Database>, actor: Actor, id: string
     const base = await requireSpace(tx, id);
     if (toBool(base.is_default)) {
       throw new ConflictError('The default space cannot be deleted.', {
+        code: 'RESOURCE_IN_USE',
         hints: ['Make another space the default first.'],
       });
     }

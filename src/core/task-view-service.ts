@@ -76,7 +76,7 @@ export async function requireTask(
 ): Promise<ServerTaskRow> {
   const row = await getTask(db, id);
   if (!row || (spaceId && row.space_id !== spaceId))
-    throw new NotFoundError(`The server task ${id} does not exist.`);
+    throw new NotFoundError(`The server task ${id} does not exist.`, { code: 'NOT_FOUND' });
   return row;
 }
 

@@ -60,7 +60,8 @@ export function apiKeyResource(row: ApiKeyRow, clearKey?: string) {
 export async function authenticateApiKey(db: Kysely<Database>, key: string): Promise<Actor> {
   const found = isApiKeyFormat(key) ? await findApiKeyByHash(db, hashApiKey(key)) : undefined;
   const user = found ? await getUser(db, found.user_id) : undefined;
-  if (!user || !toBool(user.is_active)) throw new UnauthorizedError('The API key is not valid.');
+  if (!user || !toBool(user.is_active))
+    throw new UnauthorizedError('The API key is not valid.', { code: 'UNAUTHORIZED' });
   return { userId: user.id, username: user.username, role: isRole(user.role) ? user.role : 'deployer' };
 }
 
@@ -76,18 +77,19 @@ export interface NewUserInput {
 function checkUsername(username: string): string {
   const u = username.trim();
   if (!u || u.length > 64 || /[\s]/.test(u))
-    throw new UsageError('A username is 1 to 64 characters without spaces.');
+    throw new UsageError('A username is 1 to 64 characters without spaces.', { code: 'REQUEST_INVALID' });
   return u;
 }
 
 export async function createUser(db: Kysely<Database>, actor: Actor, input: NewUserInput) {
   requireAdministrator(actor, 'create users');
   const username = checkUsername(input.username);
-  if (!isRole(input.role)) throw new UsageError('The role must be administrator or deployer.');
+  if (!isRole(input.role))
+    throw new UsageError('The role must be administrator or deployer.', { code: 'REQUEST_INVALID' });
   if (input.password) registerSecret(input.password);
   return db.transaction().execute(async (tx) => {
     if (await findUserByUsername(tx, username))
-      throw new ConflictError(`A user named "${username}" already exists.`);
+      throw new ConflictError(`A user named "${username}" already exists.`, { code: 'NAME_TAKEN' });
     const row = {
       id: await nextId(tx, 'Users'),
       username,
@@ -125,15 +127,19 @@ export async function addApiKey(
   if (actor.userId !== userId) requireAdministrator(actor, "create another user's API keys");
   const key = clearKey ?? generateApiKey();
   if (!isApiKeyFormat(key))
-    throw new UsageError('An API key is "API-" followed by at least 26 upper-case letters or digits.');
+    throw new UsageError('An API key is "API-" followed by at least 26 upper-case letters or digits.', {
+      code: 'REQUEST_INVALID',
+    });
   registerSecret(key);
   return db.transaction().execute(async (tx) => {
     const user = await getUser(tx, userId);
-    if (!user) throw new NotFoundError(`The user ${userId} does not exist.`);
+    if (!user) throw new NotFoundError(`The user ${userId} does not exist.`, { code: 'NOT_FOUND' });
     const existing = await findApiKeyByHash(tx, hashApiKey(key));
     if (existing) {
       if (existing.user_id !== userId)
-        throw new ConflictError('That API key is already registered to another user.');
+        throw new ConflictError('That API key is already registered to another user.', {
+          code: 'API_KEY_TAKEN',
+        });
       return { row: existing, key };
     }
     const row = {
@@ -194,12 +200,12 @@ export async function createOrResetAdministrator(
 
 export async function requireUser(db: Kysely<Database>, id: string): Promise<UserRow> {
   const u = await getUser(db, id);
-  if (!u) throw new NotFoundError(`The user ${id} does not exist.`);
+  if (!u) throw new NotFoundError(`The user ${id} does not exist.`, { code: 'NOT_FOUND' });
   return u;
 }
 
 export async function currentUser(db: Kysely<Database>, actor: Actor): Promise<UserRow> {
-  if (!actor.userId) throw new ForbiddenError('This request is not made by a user.');
+  if (!actor.userId) throw new ForbiddenError('This request is not made by a user.', { code: 'FORBIDDEN' });
   return requireUser(db, actor.userId);
 }
 

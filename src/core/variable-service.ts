@@ -79,7 +79,7 @@ function setResource(set: VariableSetRow, rows: VariableRow[]) {
 async function requireSet(db: Kysely<Database>, spaceId: string, projectId: string) {
   await requireProject(db, spaceId, projectId);
   const set = await getVariableSet(db, variableSetIdOf(projectId));
-  if (!set) throw new NotFoundError(`The project ${projectId} has no variable set.`);
+  if (!set) throw new NotFoundError(`The project ${projectId} has no variable set.`, { code: 'NOT_FOUND' });
   return set;
 }
 
@@ -97,19 +97,21 @@ export async function updateProjectVariables(
   body: { Version?: number; Variables?: VariableInput[] },
 ) {
   requireAdministrator(actor, 'edit variables');
-  if (!Array.isArray(body.Variables)) throw new UsageError('Variables must be an array.');
+  if (!Array.isArray(body.Variables))
+    throw new UsageError('Variables must be an array.', { code: 'REQUEST_INVALID' });
   return db.transaction().execute(async (tx) => {
     const set = await requireSet(tx, spaceId, projectId);
     if (typeof body.Version === 'number' && body.Version !== set.version) {
       throw new ConflictError(
         `The variables were changed by someone else (version ${set.version}, yours ${body.Version}). Reload them and try again.`,
+        { code: 'STALE_VERSION' },
       );
     }
     const old = new Map((await listVariables(tx, set.id)).map((r) => [r.id, r]));
     const seen = new Set<string>();
     const rows = (body.Variables ?? []).map((v, i) => {
       const name = String(v.Name ?? '').trim();
-      if (!name) throw new UsageError(`Variable ${i + 1} has no Name.`);
+      if (!name) throw new UsageError(`Variable ${i + 1} has no Name.`, { code: 'REQUEST_INVALID' });
       let id = typeof v.Id === 'string' && v.Id ? v.Id : randomUUID();
       if (seen.has(id)) id = randomUUID();
       seen.add(id);

@@ -31,6 +31,7 @@ export function envelopeKeyId(envelope: string): string | undefined {
 export class WrongMasterKeyError extends PreconditionError {
   constructor(expectedKeyId: string, what = 'this data') {
     super(`The master key does not match ${what}: it was encrypted with key ${expectedKeyId}.`, {
+      code: 'MASTER_KEY_WRONG',
       hints: [
         'Supply the master key this instance was created with: --master-key-file FILE or the CUTTLE_MASTER_KEY variable.',
         'If the key is lost for good, `cuttle lost-master-key` resets the sensitive values.',
@@ -42,7 +43,7 @@ export class WrongMasterKeyError extends PreconditionError {
 export function open(key: MasterKey, envelope: string): string {
   const parts = envelope.split('.');
   if (parts.length !== 5 || parts[0] !== PREFIX)
-    throw new RuntimeFailure('A sensitive value is not a valid envelope.');
+    throw new RuntimeFailure('A sensitive value is not a valid envelope.', { code: 'SECRET_DAMAGED' });
   const [, keyId, iv, ct, tag] = parts as [string, string, string, string, string];
   if (keyId !== key.id) throw new WrongMasterKeyError(keyId);
   try {
@@ -51,6 +52,7 @@ export function open(key: MasterKey, envelope: string): string {
     return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
   } catch (err) {
     throw new RuntimeFailure('A sensitive value failed its integrity check: the stored data is corrupt.', {
+      code: 'SECRET_DAMAGED',
       cause: err,
     });
   }

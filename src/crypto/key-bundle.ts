@@ -56,6 +56,7 @@ export async function openKeyBundle(bundle: KeyBundle, passphrase: string): Prom
     return MasterKey.parse(bytes.toString('base64'), 'the key bundle');
   } catch {
     throw new PreconditionError('The passphrase does not open the key bundle.', {
+      code: 'PASSPHRASE_WRONG',
       hints: ['Check the passphrase file; the bundle was sealed with a different passphrase.'],
     });
   }
@@ -64,6 +65,7 @@ export async function openKeyBundle(bundle: KeyBundle, passphrase: string): Prom
 export function checkPassphrase(passphrase: string): void {
   if (passphrase.length < 8) {
     throw new PreconditionError('The passphrase is shorter than 8 characters.', {
+      code: 'PASSPHRASE_INVALID',
       hints: ['Use a longer passphrase in the passphrase file.'],
     });
   }

@@ -16,6 +16,7 @@ export interface KeySourceOptions {
 export function readKeyFile(file: string): MasterKey {
   if (!fs.existsSync(file)) {
     throw new PreconditionError(`The master key file ${file} does not exist.`, {
+      code: 'MASTER_KEY_MISSING',
       hints: ['Point --master-key-file at the file `cuttle show-master-key` was saved to.'],
     });
   }

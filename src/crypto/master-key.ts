@@ -27,6 +27,7 @@ export class MasterKey {
     const bytes = /^[A-Za-z0-9+/=_-]+$/.test(t) ? Buffer.from(t, 'base64') : Buffer.alloc(0);
     if (bytes.length !== 32) {
       throw new PreconditionError(`The master key from ${source} is not a 256-bit base64 key.`, {
+        code: 'MASTER_KEY_INVALID',
         hints: ['A master key is 44 characters of base64, as printed by `cuttle show-master-key`.'],
       });
     }

@@ -6,30 +6,34 @@
  * Messages MUST NOT contain secrets: build them from redacted connection strings
  * (config/connection-string.ts `describeTarget`) and never from raw user input that may hold a password.
  */
-export type ErrorKind =
-  | 'usage' // the command line or request body is malformed
-  | 'precondition' // input is well-formed but the world is not in a state that allows the action
-  | 'not-found'
-  | 'conflict'
-  | 'forbidden'
-  | 'unauthorized'
-  | 'maintenance'
-  | 'runtime'; // something failed while acting (I/O, database dropped the connection...)
+import { type CodeOfKind, DEFAULT_CODE, type ErrorCode, type ErrorKind } from './error-codes.js';
+
+export type { ErrorCode, ErrorKind } from './error-codes.js';
+
+interface BaseOptions {
+  /** The stable code from the catalog (error-codes.ts); the kind's generic code when left out. */
+  code?: ErrorCode;
+  hints?: string[];
+  details?: string[];
+  cause?: unknown;
+}
+
+/** A class of one kind accepts only that kind's codes, so code and exit status cannot disagree. */
+type ErrorOptions<K extends ErrorKind> = Omit<BaseOptions, 'code'> & { code?: CodeOfKind<K> };
 
 export class CuttleError extends Error {
   readonly kind: ErrorKind;
+  /** Stable across releases and wordings: what scripts and tests match on. */
+  readonly code: ErrorCode;
   /** Lines that tell the user how to fix it; printed after the message. */
   readonly hints: string[];
   /** Extra detail lines (Octopus's `Errors` array). */
   readonly details: string[];
 
-  constructor(
-    kind: ErrorKind,
-    message: string,
-    opts: { hints?: string[]; details?: string[]; cause?: unknown } = {},
-  ) {
+  constructor(kind: ErrorKind, message: string, opts: BaseOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.kind = kind;
+    this.code = opts.code ?? DEFAULT_CODE[kind];
     this.hints = opts.hints ?? [];
     this.details = opts.details ?? [];
     this.name = new.target.name;
@@ -37,39 +41,39 @@ export class CuttleError extends Error {
 }
 
 export class UsageError extends CuttleError {
-  constructor(message: string, opts: { hints?: string[]; details?: string[] } = {}) {
+  constructor(message: string, opts: ErrorOptions<'usage'> = {}) {
     super('usage', message, opts);
   }
 }
 
 /** Bad input or a state that forbids the action; nothing was changed. */
 export class PreconditionError extends CuttleError {
-  constructor(message: string, opts: { hints?: string[]; details?: string[]; cause?: unknown } = {}) {
+  constructor(message: string, opts: ErrorOptions<'precondition'> = {}) {
     super('precondition', message, opts);
   }
 }
 
 export class NotFoundError extends CuttleError {
-  constructor(message: string, opts: { hints?: string[] } = {}) {
+  constructor(message: string, opts: ErrorOptions<'not-found'> = {}) {
     super('not-found', message, opts);
   }
 }
 
 export class ConflictError extends CuttleError {
-  constructor(message: string, opts: { hints?: string[]; details?: string[] } = {}) {
+  constructor(message: string, opts: ErrorOptions<'conflict'> = {}) {
     super('conflict', message, opts);
   }
 }
 
 export class ForbiddenError extends CuttleError {
-  constructor(message: string) {
-    super('forbidden', message);
+  constructor(message: string, opts: ErrorOptions<'forbidden'> = {}) {
+    super('forbidden', message, opts);
   }
 }
 
 export class UnauthorizedError extends CuttleError {
-  constructor(message: string) {
-    super('unauthorized', message);
+  constructor(message: string, opts: ErrorOptions<'unauthorized'> = {}) {
+    super('unauthorized', message, opts);
   }
 }
 
@@ -84,7 +88,7 @@ export class MaintenanceModeError extends CuttleError {
 }
 
 export class RuntimeFailure extends CuttleError {
-  constructor(message: string, opts: { hints?: string[]; details?: string[]; cause?: unknown } = {}) {
+  constructor(message: string, opts: ErrorOptions<'runtime'> = {}) {
     super('runtime', message, opts);
   }
 }

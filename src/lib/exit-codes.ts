@@ -17,6 +17,10 @@ const byKind: Record<ErrorKind, number> = {
   runtime: EXIT_RUNTIME,
 };
 
+export function exitCodeForKind(kind: ErrorKind): number {
+  return byKind[kind];
+}
+
 export function exitCodeFor(err: unknown): number {
   return err instanceof CuttleError ? byKind[err.kind] : EXIT_RUNTIME;
 }
@@ -32,6 +36,10 @@ const statusByKind: Record<ErrorKind, number> = {
   maintenance: 409,
   runtime: 500,
 };
+
+export function httpStatusForKind(kind: ErrorKind): number {
+  return statusByKind[kind];
+}
 
 export function httpStatusFor(err: unknown): number {
   return err instanceof CuttleError ? statusByKind[err.kind] : 500;

@@ -1,3 +1,5 @@
+import { type Clock, systemClock } from './clock.js';
+
 /**
  * A read-through cache for answers that many callers ask for at once and that must never be older
  * than the last change this process made: an entry is served only while `version()` still returns
@@ -14,6 +16,8 @@ export interface VersionedCacheOptions<V> {
   /** Bound on the summed `weigh(value)` of the entries (e.g. bytes of cached bodies). */
   maxWeight?: number;
   weigh?: (value: V) => number;
+  /** Where `ttlMs` is measured (tests move a manual clock on); the real clock by default. */
+  clock?: Clock;
 }
 
 interface Entry<V> {
@@ -26,12 +30,15 @@ interface Entry<V> {
 export class VersionedCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
   private weight = 0;
+  private readonly clock: Clock;
 
-  constructor(private readonly opts: VersionedCacheOptions<V>) {}
+  constructor(private readonly opts: VersionedCacheOptions<V>) {
+    this.clock = opts.clock ?? systemClock;
+  }
 
   get(key: string, load: () => Promise<V>): Promise<V> {
     const version = this.opts.version();
-    const now = Date.now();
+    const now = this.clock.now();
     const hit = this.entries.get(key);
     if (hit && hit.version === version && hit.until > now) return hit.value;
     if (hit) this.remove(key, hit);

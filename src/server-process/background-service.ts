@@ -130,7 +130,7 @@ export async function waitForNode(
     code !== null
       ? `The node exited (code ${code}) before it answered.`
       : `The node did not answer within ${Math.round(timeoutMs / 1000)} s.`,
-    { details: tail(logFile), hints: [`The output is in ${logFile}.`] },
+    { code: 'SERVICE_START_FAILED', details: tail(logFile), hints: [`The output is in ${logFile}.`] },
   );
 }
 
@@ -194,6 +194,7 @@ export async function stopNode(
       throw new RuntimeFailure(
         `The node is still draining after ${Math.round(opts.timeoutMs / 1000)} s (${counts?.runningTasks ?? '?'} task(s) running).`,
         {
+          code: 'SERVICE_DRAIN_TIMEOUT',
           hints: [
             'It keeps draining and stops by itself once its tasks end.',
             'To cancel the running tasks and stop now: cuttle service --stop --force',

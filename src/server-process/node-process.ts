@@ -1,9 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { registerBackupTasks } from '../admin/backup/backup-task-handler.js';
-import { type InstanceRef, loadInstance, openInstanceStorage } from '../admin/instance-context.js';
+import {
+  type Instance,
+  type InstanceRef,
+  loadInstance,
+  openInstanceStorage,
+} from '../admin/instance-context.js';
 import { writeFileAtomic } from '../config/atomic-file.js';
 import type { MasterKey } from '../crypto/master-key.js';
 import { nowIso } from '../lib/clock.js';
@@ -13,6 +18,7 @@ import type { Storage } from '../storage/storage.js';
 import { markNodeStopped, registerNode } from '../tasks/node-registry.js';
 import { TaskExecutor } from '../tasks/task-executor.js';
 import { type CoreServices, coreServices } from './core-bindings.js';
+import { watchNodeDrain } from './node-drain.js';
 import { removeRunFiles, runningPid, writeNodeState, writePidFile } from './run-files.js';
 
 export interface StartNodeOptions {
@@ -53,11 +59,13 @@ function parseListen(listen: string): { host: string; port: number; protocol: st
     u = new URL(listen);
   } catch {
     throw new PreconditionError(`The listen address "${listen}" is not a URL.`, {
+      code: 'CONFIG_INVALID',
       hints: ['Use the form http://HOST:PORT, e.g. `cuttle configure --listen http://0.0.0.0:8080`.'],
     });
   }
   if (u.protocol !== 'http:') {
     throw new PreconditionError(`Cuttle serves plain http; "${listen}" asks for ${u.protocol}.`, {
+      code: 'CONFIG_INVALID',
       hints: ['Put a TLS-terminating proxy in front of Cuttle for https.'],
     });
   }
@@ -68,6 +76,15 @@ function parseListen(listen: string): { host: string; port: number; protocol: st
   };
 }
 
+/** Who the first start made administrator: shown once, or handed over in a file. */
+type InitialAdmin = { username: string; apiKey: string } | undefined;
+
+/** What the node's parts read while it runs: set once a shutdown begins. */
+interface NodeState {
+  draining: boolean;
+  drainSwitch?: { stop(): void };
+}
+
 /**
  * Starts one node of an instance: checks the database (reachable, schema current, right master
  * key, not fenced), refuses a retired node, seeds, listens, and starts the task executor.
@@ -76,130 +93,217 @@ function parseListen(listen: string): { host: string; port: number; protocol: st
 export async function startNode(opts: StartNodeOptions): Promise<NodeHandle> {
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const inst = loadInstance(opts.instanceRef);
-  const home = inst.config.home;
-  const other = runningPid(home);
-  if (other && other !== process.pid) {
-    throw new PreconditionError(`Instance "${inst.name}" already runs here (pid ${other}).`, {
-      hints: ['Stop it first with `cuttle service --stop`, or check with `cuttle service --status`.'],
-    });
-  }
+  refuseSecondProcess(inst);
   const listen = parseListen(opts.listen ?? inst.config.listen);
   const services = opts.services ?? coreServices;
+  // openInstanceStorage makes the checks; nothing below runs unless they passed
   const storage = await openInstanceStorage(inst);
-  const nodeId = inst.config.nodeName;
-  let draining = false;
+  const state: NodeState = { draining: false };
   let app: FastifyInstance | undefined;
   try {
-    await registerNode(storage.db, {
-      nodeId,
-      taskCap: inst.config.taskCap,
-      allowRetired: opts.allowRetiredNode,
-    });
-    await services.ensureSeedData(storage.db);
-    const admin = await services.ensureInitialAdmin(storage.db);
-    services.registerCoreHandlers();
-    registerBackupTasks({ storage, home, isStopping: () => draining });
-
-    const logger = createServerLogger(
-      process.env.CUTTLE_LOG_LEVEL ?? 'info',
-      pino.destination({ dest: path.join(home, 'logs', 'server.log'), mkdir: true, sync: false }),
-    );
-    const executor = new TaskExecutor({
-      storage,
-      key: inst.key,
-      home,
-      nodeId,
-      taskCap: inst.config.taskCap,
-      nodeHeartbeat: true,
-      onError: (err) => logger.error({ err }, 'task executor'),
-    });
+    const admin = await prepareDatabase(inst, storage, services, opts.allowRetiredNode);
+    registerTaskHandlers(services, storage, inst.config.home, state);
+    const logger = nodeLogger(inst.config.home);
+    const executor = nodeExecutor(inst, storage, logger);
+    // the drain switch an administrator sets for this node in the database (any node's portal or API)
+    const drainSwitch = watchNodeDrain(storage.db, inst.config.nodeName, executor, inst.config.taskCap);
+    state.drainSwitch = drainSwitch;
+    await drainSwitch.check().catch(() => {});
     app = await services.buildServer({
       storage,
       key: inst.key,
-      home,
-      nodeId,
+      home: inst.config.home,
+      nodeId: inst.config.nodeName,
       logger,
-      isDraining: () => draining,
+      isDraining: () => state.draining || drainSwitch.draining,
     });
-    await app.listen({ host: listen.host, port: listen.port }).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EADDRINUSE' && e.code !== 'EADDRNOTAVAIL' && e.code !== 'EACCES') throw e;
-      throw new PreconditionError(`Cannot listen on ${listen.host}:${listen.port}: ${e.code}.`, {
-        hints: [
-          'Another program may use that port: pick another with `cuttle configure --listen URL` or `run --listen URL`.',
-        ],
-      });
-    });
-    const address = app.server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const url = `http://${host}:${address.port}`;
-    // The service command returns once the node's state file names a URL that answers, then takes
-    // this file: written first, in one rename, or that command could find it missing or half
-    // written and the key (stored hashed) would be lost.
-    if (admin && opts.initialAdminFile) writeFileAtomic(opts.initialAdminFile, JSON.stringify(admin), 0o600);
-    writePidFile(home, process.pid);
-    writeNodeState(home, {
-      pid: process.pid,
-      url,
-      nodeName: nodeId,
-      instance: inst.name,
-      startedAt: nowIso(),
-    });
+    const url = await listenOn(app, listen);
+    writeRunFiles(inst, url, admin, opts.initialAdminFile);
     await executor.start();
-
-    print(`Cuttle node "${nodeId}" of instance "${inst.name}" is listening on ${url}`);
-    print(`  database: ${storage.description}; up to ${inst.config.taskCap} tasks at once`);
-    if (admin && opts.initialAdminFile) {
-      print(
-        `First start: created the administrator "${admin.username}"; its API key was handed to the service command.`,
-      );
-    } else if (admin) {
-      print('');
-      print(`First start: created the administrator "${admin.username}" with the API key`);
-      // Written past the redacting printer on purpose: showing this key once is the point.
-      process.stdout.write(`  ${admin.apiKey}\n`);
-      print('Keep it now: it is stored hashed and cannot be shown again (`cuttle admin` resets it).');
-    }
-
-    const server = app;
-    let shuttingDown: Promise<void> | undefined;
-    let resolveClosed: () => void = () => {};
-    const closed = new Promise<void>((r) => {
-      resolveClosed = r;
-    });
-    const shutdown = (o: { abortRunning?: boolean } = {}) => {
-      if (o.abortRunning) for (const id of executor.runningTaskIds) executor.abortTask(id, 'shutdown');
-      shuttingDown ??= (async () => {
-        draining = true;
-        await executor.stop({ abortRunning: o.abortRunning });
-        await server.close();
-        logger.flush();
-        await markNodeStopped(storage.db, nodeId).catch(() => {});
-        await storage.close();
-        removeRunFiles(home, process.pid);
-        resolveClosed();
-      })();
-      return shuttingDown;
-    };
-    return {
-      url,
-      nodeId,
-      instance: inst.name,
-      home,
-      storage,
-      key: inst.key,
-      executor,
-      app: server,
-      get draining() {
-        return draining;
-      },
-      shutdown,
-      closed,
-    };
+    printStarted(print, inst, storage, url, admin, opts.initialAdminFile);
+    return nodeHandle({ inst, storage, executor, app, logger, url, state });
   } catch (err) {
-    await app?.close().catch(() => {});
-    await markNodeStopped(storage.db, nodeId).catch(() => {});
-    await storage.close();
-    removeRunFiles(home, process.pid);
+    state.drainSwitch?.stop();
+    await abandonStart(inst, storage, app);
     throw err;
   }
+}
+
+/** One node process per home: a second `cuttle run` would share its pid and state files. */
+function refuseSecondProcess(inst: Instance): void {
+  const other = runningPid(inst.config.home);
+  if (other && other !== process.pid) {
+    throw new PreconditionError(`Instance "${inst.name}" already runs here (pid ${other}).`, {
+      code: 'SERVICE_RUNNING',
+      hints: ['Stop it first with `cuttle service --stop`, or check with `cuttle service --status`.'],
+    });
+  }
+}
+
+/** Registers the node (refusing a retired one), seeds, and creates the first administrator. */
+async function prepareDatabase(
+  inst: Instance,
+  storage: Storage,
+  services: CoreServices,
+  allowRetired: boolean | undefined,
+): Promise<InitialAdmin> {
+  await registerNode(storage.db, {
+    nodeId: inst.config.nodeName,
+    taskCap: inst.config.taskCap,
+    allowRetired,
+  });
+  await services.ensureSeedData(storage.db);
+  return services.ensureInitialAdmin(storage.db);
+}
+
+function registerTaskHandlers(
+  services: CoreServices,
+  storage: Storage,
+  home: string,
+  state: NodeState,
+): void {
+  services.registerCoreHandlers();
+  registerBackupTasks({ storage, home, isStopping: () => state.draining });
+}
+
+function nodeLogger(home: string): Logger {
+  return createServerLogger(
+    process.env.CUTTLE_LOG_LEVEL ?? 'info',
+    pino.destination({ dest: path.join(home, 'logs', 'server.log'), mkdir: true, sync: false }),
+  );
+}
+
+function nodeExecutor(inst: Instance, storage: Storage, logger: Logger): TaskExecutor {
+  return new TaskExecutor({
+    storage,
+    key: inst.key,
+    home: inst.config.home,
+    nodeId: inst.config.nodeName,
+    taskCap: inst.config.taskCap,
+    nodeHeartbeat: true,
+    onError: (err) => logger.error({ err }, 'task executor'),
+  });
+}
+
+/** Listens and returns the URL the node answers on (the port the system picked for port 0). */
+async function listenOn(app: FastifyInstance, listen: { host: string; port: number }): Promise<string> {
+  await app.listen({ host: listen.host, port: listen.port }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EADDRINUSE' && e.code !== 'EADDRNOTAVAIL' && e.code !== 'EACCES') throw e;
+    throw new PreconditionError(`Cannot listen on ${listen.host}:${listen.port}: ${e.code}.`, {
+      code: 'LISTEN_FAILED',
+      hints: [
+        'Another program may use that port: pick another with `cuttle configure --listen URL` or `run --listen URL`.',
+      ],
+    });
+  });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/**
+ * The service command returns once the node's state file names a URL that answers, then takes
+ * the first-start key file: that file is written first, in one rename, or the command could find
+ * it missing or half written and the key (stored hashed) would be lost.
+ */
+function writeRunFiles(inst: Instance, url: string, admin: InitialAdmin, initialAdminFile?: string): void {
+  const home = inst.config.home;
+  if (admin && initialAdminFile) writeFileAtomic(initialAdminFile, JSON.stringify(admin), 0o600);
+  writePidFile(home, process.pid);
+  writeNodeState(home, {
+    pid: process.pid,
+    url,
+    nodeName: inst.config.nodeName,
+    instance: inst.name,
+    startedAt: nowIso(),
+  });
+}
+
+function printStarted(
+  print: (line: string) => void,
+  inst: Instance,
+  storage: Storage,
+  url: string,
+  admin: InitialAdmin,
+  initialAdminFile?: string,
+): void {
+  print(`Cuttle node "${inst.config.nodeName}" of instance "${inst.name}" is listening on ${url}`);
+  print(`  database: ${storage.description}; up to ${inst.config.taskCap} tasks at once`);
+  print(
+    `  portal: ${url}/app (sign in with a password: \`cuttle admin --username NAME --password ...\` sets one)`,
+  );
+  if (admin && initialAdminFile) {
+    print(
+      `First start: created the administrator "${admin.username}"; its API key was handed to the service command.`,
+    );
+  } else if (admin) {
+    print('');
+    print(`First start: created the administrator "${admin.username}" with the API key`);
+    // Written past the redacting printer on purpose: showing this key once is the point.
+    process.stdout.write(`  ${admin.apiKey}\n`);
+    print('Keep it now: it is stored hashed and cannot be shown again (`cuttle admin` resets it).');
+  }
+}
+
+/** The running node: one shutdown however often it is asked for, `closed` once it is done. */
+function nodeHandle(p: {
+  inst: Instance;
+  storage: Storage;
+  executor: TaskExecutor;
+  app: FastifyInstance;
+  logger: Logger;
+  url: string;
+  state: NodeState;
+}): NodeHandle {
+  const { inst, storage, executor, app, logger, state } = p;
+  const home = inst.config.home;
+  const nodeId = inst.config.nodeName;
+  let shuttingDown: Promise<void> | undefined;
+  let resolveClosed: () => void = () => {};
+  const closed = new Promise<void>((r) => {
+    resolveClosed = r;
+  });
+  const shutdown = (o: { abortRunning?: boolean } = {}) => {
+    // a second, forced request aborts what the first (draining) one waits for
+    if (o.abortRunning) for (const id of executor.runningTaskIds) executor.abortTask(id, 'shutdown');
+    shuttingDown ??= (async () => {
+      state.draining = true;
+      state.drainSwitch?.stop();
+      await executor.stop({ abortRunning: o.abortRunning });
+      await app.close();
+      logger.flush();
+      await markNodeStopped(storage.db, nodeId).catch(() => {});
+      await storage.close();
+      removeRunFiles(home, process.pid);
+      resolveClosed();
+    })();
+    return shuttingDown;
+  };
+  return {
+    url: p.url,
+    nodeId,
+    instance: inst.name,
+    home,
+    storage,
+    key: inst.key,
+    executor,
+    app,
+    get draining() {
+      return state.draining;
+    },
+    shutdown,
+    closed,
+  };
+}
+
+/** A start that failed part-way leaves no listener, no live node row, no run files. */
+async function abandonStart(
+  inst: Instance,
+  storage: Storage,
+  app: FastifyInstance | undefined,
+): Promise<void> {
+  await app?.close().catch(() => {});
+  await markNodeStopped(storage.db, inst.config.nodeName).catch(() => {});
+  await storage.close();
+  removeRunFiles(inst.config.home, process.pid);
 }

@@ -76,9 +76,11 @@ function quote(s: string): string {
 
 export function systemctl(...args: string[]): string {
   const r = spawnSync('systemctl', args, { encoding: 'utf8' });
-  if (r.error) throw new RuntimeFailure(`systemctl could not be run: ${r.error.message}`);
+  if (r.error)
+    throw new RuntimeFailure(`systemctl could not be run: ${r.error.message}`, { code: 'SYSTEMD_FAILED' });
   if (r.status !== 0 && args[0] !== 'is-active') {
     throw new RuntimeFailure(`systemctl ${args.join(' ')} failed (exit ${r.status}).`, {
+      code: 'SYSTEMD_FAILED',
       details: (r.stderr || r.stdout).trim().split('\n'),
     });
   }
@@ -91,6 +93,7 @@ export function installUnit(opts: UnitOptions): string {
     fs.writeFileSync(file, unitFile(opts), { mode: 0o644 });
   } catch (e) {
     throw new PreconditionError(`Cannot write ${file}: ${(e as Error).message}`, {
+      code: 'PATH_INVALID',
       hints: ['Installing a systemd unit needs root: run it with sudo.'],
     });
   }

@@ -2,11 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Actor } from '../core/actor.js';
 import { authenticateApiKey } from '../core/user-service.js';
+import type { Clock } from '../lib/clock.js';
 import { MaintenanceModeError, UnauthorizedError } from '../lib/errors.js';
 import { VersionedCache } from '../lib/versioned-cache.js';
 import type { Database } from '../storage/schema/database-types.js';
 import type { TableChanges } from '../storage/table-changes.js';
 import { type MaintenanceCache, WRITE_METHODS } from './maintenance-gate.js';
+import { sessionAuthenticator } from './portal/session-auth.js';
 import { READ_CACHE_TTL_MS } from './read-caches.js';
 
 declare module 'fastify' {
@@ -14,7 +16,7 @@ declare module 'fastify' {
     actor: Actor;
   }
   interface FastifyContextConfig {
-    /** Answered without an API key (GET /api, the load balancer's ping). */
+    /** Answered without an API key or session (GET /api, the load balancer's ping, sign-in, the portal's files). */
     anonymous?: boolean;
   }
 }
@@ -38,10 +40,11 @@ function presentedKey(req: FastifyRequest): string | undefined {
  */
 const AUTH_CACHE_MAX = 1_000;
 
-function actorCache(db: Kysely<Database>, changes: TableChanges) {
+function actorCache(db: Kysely<Database>, changes: TableChanges, clock: Clock) {
   const cache = new VersionedCache<Actor>({
     version: () => changes.version('users', 'api_keys'),
     ttlMs: READ_CACHE_TTL_MS,
+    clock,
     maxEntries: AUTH_CACHE_MAX,
   });
   return (key: string): Promise<Actor> => cache.get(key, () => authenticateApiKey(db, key));
@@ -57,16 +60,23 @@ export function installAuth(
   db: Kysely<Database>,
   changes: TableChanges,
   maintenance: MaintenanceCache,
+  clock: Clock,
 ): void {
-  const authenticate = actorCache(db, changes);
+  const authenticate = actorCache(db, changes, clock);
+  const sessions = sessionAuthenticator(db, changes, clock);
   app.decorateRequest('actor', null as unknown as Actor);
   app.addHook('onRequest', async (req) => {
     if (req.routeOptions.config?.anonymous) return;
     if (!req.routeOptions.url) return; // unknown route: let the 404 handler answer
     const key = presentedKey(req);
-    if (!key)
-      throw new UnauthorizedError('You must be logged in: send an API key in the X-Octopus-ApiKey header.');
-    req.actor = await authenticate(key);
+    if (key) req.actor = await authenticate(key);
+    // The portal: a session cookie, with the CSRF header on every state-changing request.
+    else if (sessions.hasSession(req)) req.actor = (await sessions.authenticate(req)).actor;
+    else
+      throw new UnauthorizedError(
+        'You must be logged in: send an API key in the X-Octopus-ApiKey header, or sign in to the portal.',
+        { code: 'UNAUTHORIZED' },
+      );
     if (WRITE_METHODS.has(req.method) && req.actor.role !== 'administrator') {
       const state = await maintenance.get();
       if (state.IsInMaintenanceMode) throw new MaintenanceModeError();

@@ -1,9 +1,11 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { CliCommand } from '../admin/move/move-launcher.js';
 import { ensureSeedData } from '../core/seed-service.js';
 import { requireSpace } from '../core/space-service.js';
 import type { MasterKey } from '../crypto/master-key.js';
+import { type Clock, systemClock } from '../lib/clock.js';
 import { UsageError } from '../lib/errors.js';
 import { CUTTLE_VERSION } from '../lib/version.js';
 import { VersionedCache } from '../lib/versioned-cache.js';
@@ -12,21 +14,30 @@ import { installAccessLog } from './access-log.js';
 import { installAuth } from './auth-hook.js';
 import { installErrorHandler } from './error-handler.js';
 import { MaintenanceCache } from './maintenance-gate.js';
+import { portalRoutes } from './portal/static-files.js';
 import { READ_CACHE_TTL_MS } from './read-caches.js';
 import type { App, RouteDeps } from './route-deps.js';
 import { backupRoutes } from './routes/backup-routes.js';
+import { dashboardRoutes } from './routes/dashboard-routes.js';
+import { deployTemplateRoutes } from './routes/deploy-template-routes.js';
 import { deploymentRoutes } from './routes/deployment-routes.js';
 import { environmentRoutes } from './routes/environment-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
+import { instanceAdminRoutes } from './routes/instance-admin-routes.js';
 import { libraryRoutes } from './routes/library-routes.js';
 import { moveRoutes } from './routes/move-routes.js';
+import { nodeRoutes } from './routes/node-routes.js';
+import { portalLiveRoutes } from './routes/portal-routes.js';
 import { processRoutes } from './routes/process-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
 import { releaseRoutes } from './routes/release-routes.js';
 import { rootRoutes } from './routes/root-routes.js';
+import { sessionRoutes } from './routes/session-routes.js';
 import { spaceRoutes } from './routes/space-routes.js';
 import { taskRoutes } from './routes/task-routes.js';
+import { taskSearchRoutes } from './routes/task-search-routes.js';
 import { userRoutes } from './routes/user-routes.js';
+import { API_KEY_SCHEMES } from './schemas/security-schemes.js';
 
 export interface ServerOptions {
   storage: Storage;
@@ -37,6 +48,13 @@ export interface ServerOptions {
   logger?: FastifyBaseLogger;
   /** True while this node drains: the ping route answers 418 so load balancers move away. */
   isDraining?: () => boolean;
+  /** What the read caches measure their lifetimes on; the real clock unless a test moves time. */
+  clock?: Clock;
+  /**
+   * How to run this same `cuttle` in a child process (the database move); default: the command
+   * line of this process (child-command.ts). A server embedded in another program says how.
+   */
+  cliCommand?: CliCommand;
 }
 
 const ROUTE_MODULES = [
@@ -53,6 +71,14 @@ const ROUTE_MODULES = [
   eventRoutes,
   backupRoutes,
   moveRoutes,
+  sessionRoutes,
+  dashboardRoutes,
+  deployTemplateRoutes,
+  taskSearchRoutes,
+  nodeRoutes,
+  instanceAdminRoutes,
+  portalLiveRoutes,
+  portalRoutes,
 ];
 
 /**
@@ -68,14 +94,17 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   await ensureSeedData(opts.storage.db);
+  const clock = opts.clock ?? systemClock;
   const deps: RouteDeps = {
     db: opts.storage.db,
     changes: opts.storage.changes,
     key: opts.key,
     home: opts.home,
     nodeId: opts.nodeId,
-    maintenance: new MaintenanceCache(opts.storage.db),
+    maintenance: new MaintenanceCache(opts.storage.db, clock),
     isDraining: opts.isDraining ?? (() => false),
+    clock,
+    cliCommand: opts.cliCommand,
   };
 
   // Clients send `Content-Type: application/json` with an empty body on DELETE and cancel.
@@ -86,22 +115,20 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(new UsageError('The request body is not valid JSON.'), undefined);
+      done(new UsageError('The request body is not valid JSON.', { code: 'REQUEST_INVALID' }), undefined);
     }
   });
 
   await app.register(swagger, {
     openapi: {
       info: { title: 'Cuttle API (Octopus Deploy compatible)', version: CUTTLE_VERSION },
-      components: {
-        securitySchemes: { ApiKey: { type: 'apiKey', in: 'header', name: 'X-Octopus-ApiKey' } },
-      },
-      security: [{ ApiKey: [] }],
+      components: { securitySchemes: API_KEY_SCHEMES },
+      security: [{ ApiKey: [] }, { Bearer: [] }],
     },
   });
   installErrorHandler(app);
   if (opts.logger) installAccessLog(app);
-  installAuth(app, deps.db, deps.changes, deps.maintenance);
+  installAuth(app, deps.db, deps.changes, deps.maintenance, clock);
   // A space-scoped route on a space that does not exist is a 404, not an empty list. Every task
   // poll asks, so a space found is remembered like the other reads (read-caches.ts); a missing
   // space is not remembered.
@@ -109,6 +136,7 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
     version: () => deps.changes.version('spaces'),
     ttlMs: READ_CACHE_TTL_MS,
     maxEntries: 1_000,
+    clock,
   });
   app.addHook('preHandler', async (req) => {
     const spaceId = (req.params as { spaceId?: string } | undefined)?.spaceId;

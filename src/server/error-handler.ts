@@ -1,16 +1,25 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { CuttleError } from '../lib/errors.js';
+import { CuttleError, type ErrorCode } from '../lib/errors.js';
 import { httpStatusFor } from '../lib/exit-codes.js';
 import { redactText } from '../lib/redact.js';
 
-/** Octopus's error body: the client prints ErrorMessage, then each of Errors on its own line. */
+/**
+ * Octopus's error body: the client prints ErrorMessage, then each of Errors on its own line.
+ * `Code` is Cuttle's addition: the stable code of error-codes.ts, for scripts (clients that do
+ * not know it ignore it).
+ */
 export interface ErrorBody {
   ErrorMessage: string;
   Errors: string[];
+  Code: ErrorCode;
 }
 
-export function errorBody(message: string, errors: string[] = []): ErrorBody {
-  return { ErrorMessage: redactText(message), Errors: errors.map(redactText) };
+export function errorBody(
+  message: string,
+  errors: string[] = [],
+  code: ErrorCode = 'REQUEST_INVALID',
+): ErrorBody {
+  return { ErrorMessage: redactText(message), Errors: errors.map(redactText), Code: code };
 }
 
 /**
@@ -21,7 +30,9 @@ export function errorBody(message: string, errors: string[] = []): ErrorBody {
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof CuttleError) {
-      return reply.status(httpStatusFor(err)).send(errorBody(err.message, [...err.details, ...err.hints]));
+      return reply
+        .status(httpStatusFor(err))
+        .send(errorBody(err.message, [...err.details, ...err.hints], err.code));
     }
     if (err.validation) {
       return reply.status(400).send(
@@ -38,11 +49,19 @@ export function installErrorHandler(app: FastifyInstance): void {
       req.log.error({ err: { message: redactText(err.message), stack: err.stack } }, 'request failed');
       return reply
         .status(500)
-        .send(errorBody('The server failed to process the request. See the server log for details.'));
+        .send(
+          errorBody(
+            'The server failed to process the request. See the server log for details.',
+            [],
+            'INTERNAL_ERROR',
+          ),
+        );
     }
     return reply.status(status).send(errorBody(err.message));
   });
   app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send(errorBody(`The resource ${req.method} ${req.url.split('?')[0]} was not found.`));
+    reply
+      .status(404)
+      .send(errorBody(`The resource ${req.method} ${req.url.split('?')[0]} was not found.`, [], 'NOT_FOUND'));
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { type Clock, systemClock } from '../lib/clock.js';
 import { VersionedCache } from '../lib/versioned-cache.js';
 
 /**
@@ -21,9 +22,10 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
 export class JsonBodyCache {
   private readonly bodies: VersionedCache<Buffer>;
 
-  constructor(version: () => number) {
+  constructor(version: () => number, clock: Clock = systemClock) {
     this.bodies = new VersionedCache<Buffer>({
       version,
+      clock,
       ttlMs: READ_CACHE_TTL_MS,
       maxEntries: MAX_BODIES,
       maxWeight: MAX_BODY_BYTES,

@@ -2,7 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { CliCommand } from '../admin/move/move-launcher.js';
 import type { MasterKey } from '../crypto/master-key.js';
+import type { Clock } from '../lib/clock.js';
 import type { Database } from '../storage/schema/database-types.js';
 import type { TableChanges } from '../storage/table-changes.js';
 import type { MaintenanceCache } from './maintenance-gate.js';
@@ -25,4 +27,8 @@ export interface RouteDeps {
   nodeId: string;
   maintenance: MaintenanceCache;
   isDraining: () => boolean;
+  /** For read caches' lifetimes (read-caches.ts). */
+  clock: Clock;
+  /** How this server runs its own CLI (the database move process); default child-command.ts. */
+  cliCommand?: CliCommand;
 }

@@ -2,6 +2,7 @@ import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { PreconditionError } from '../lib/errors.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-task-list-index.js';
+import * as m0003 from './migrations/0003-portal-sessions.js';
 import type { Storage } from './storage.js';
 
 /**
@@ -13,6 +14,7 @@ type Up = (db: Kysely<unknown>, dialect: Storage['dialect'], quote: (s: string) 
 const MIGRATIONS: [string, Up][] = [
   ['0001-initial', m0001.up],
   ['0002-task-list-index', m0002.up],
+  ['0003-portal-sessions', m0003.up],
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

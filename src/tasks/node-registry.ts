@@ -30,6 +30,7 @@ export async function assertNodeNotRetired(
     throw new PreconditionError(
       `The node "${nodeId}" is retired and must not run against this database any more.`,
       {
+        code: 'NODE_RETIRED',
         hints: [
           'This server was replaced (for example by `cuttle move server`). Start the new server instead.',
           'To bring this node back on purpose, start it with --allow-retired-node.',

@@ -1,11 +1,13 @@
 import type { MasterKey } from '../crypto/master-key.js';
+import { TypedEmitter } from '../lib/typed-emitter.js';
 import type { Storage } from '../storage/storage.js';
+import type { ExecutorEvents } from './executor-events.js';
 import { heartbeatNode, NODE_HEARTBEAT_MS } from './node-registry.js';
 import { claimTasks } from './task-claim.js';
 import { cancelRequested, LEASE_MS, renewLeases, sweepExpiredLeases } from './task-lease.js';
 import { taskEvents } from './task-queue.js';
 import { type AbortCause, runClaimedTask, TaskAbort } from './task-runner.js';
-import type { TaskRecord } from './task-types.js';
+import type { TaskRecord, TaskState } from './task-types.js';
 
 export interface ExecutorOptions {
   storage: Storage;
@@ -38,8 +40,11 @@ interface Running {
  * Claims and runs tasks on this node. It wakes at once on an in-process enqueue and polls as a
  * backstop; renews the leases of what it runs every lease/3; checks for cancel requests every
  * second; sweeps expired leases of dead nodes; and drains: stop claiming, let running tasks end.
+ * Each step is announced on `events` (executor-events.ts), so a watcher waits for what happened
+ * instead of for time to pass.
  */
 export class TaskExecutor {
+  readonly events: TypedEmitter<ExecutorEvents>;
   private readonly running = new Map<string, Running>();
   private readonly timers: NodeJS.Timeout[] = [];
   private draining = false;
@@ -66,6 +71,7 @@ export class TaskExecutor {
       ...opts,
     };
     this.taskCap = opts.taskCap;
+    this.events = new TypedEmitter<ExecutorEvents>(this.o.onError);
   }
 
   get runningCount(): number {
@@ -113,7 +119,10 @@ export class TaskExecutor {
     // stopped node then left it Executing; seen as a flaky executor test).
     const all = this.claimRound
       .then(() => Promise.all([...this.running.values()].map((r) => r.done)))
-      .then(() => true);
+      .then(() => {
+        this.events.emit('drained', { nodeId: this.o.nodeId });
+        return true;
+      });
     if (timeoutMs === undefined) return all;
     return Promise.race([all, new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref())]);
   }
@@ -132,11 +141,14 @@ export class TaskExecutor {
     this.timers.length = 0;
     taskEvents.off('enqueued', this.onWake);
     taskEvents.off('cancel', this.onCancel);
+    this.events.emit('stopped', { nodeId: this.o.nodeId });
   }
 
   abortTask(taskId: string, cause: AbortCause): void {
     const r = this.running.get(taskId);
-    if (r && !r.controller.signal.aborted) r.controller.abort(new TaskAbort(cause));
+    if (!r || r.controller.signal.aborted) return;
+    r.controller.abort(new TaskAbort(cause));
+    this.events.emit('aborted', { nodeId: this.o.nodeId, taskId, cause });
   }
 
   private every(ms: number, fn: () => unknown): void {
@@ -149,13 +161,21 @@ export class TaskExecutor {
 
   /** Claims as many tasks as there are free slots; a wake during a claim triggers one more round. */
   private tick(): void {
-    if (!this.started || this.draining) return;
+    if (!this.started) return;
+    const nodeId = this.o.nodeId;
+    if (this.draining) {
+      this.events.emit('polled', { nodeId, claimed: 0, skipped: 'draining' });
+      return;
+    }
     if (this.claiming) {
       this.claimAgain = true;
       return;
     }
     const free = this.taskCap - this.running.size;
-    if (free <= 0) return;
+    if (free <= 0) {
+      this.events.emit('polled', { nodeId, claimed: 0, skipped: 'full' });
+      return;
+    }
     this.claiming = true;
     this.claimRound = claimTasks(this.o.storage, {
       nodeId: this.o.nodeId,
@@ -163,8 +183,10 @@ export class TaskExecutor {
       leaseMs: this.o.leaseMs,
     })
       .then((tasks) => {
+        if (tasks.length) this.events.emit('claimed', { nodeId, taskIds: tasks.map((t) => t.id) });
         for (const t of tasks) this.launch(t);
         if (tasks.length === free) this.claimAgain = true;
+        this.events.emit('polled', { nodeId, claimed: tasks.length });
       })
       .catch(this.o.onError)
       .finally(() => {
@@ -192,13 +214,25 @@ export class TaskExecutor {
       task,
       controller,
     )
-      .catch(this.o.onError)
-      .finally(() => {
+      .catch((err): TaskState | undefined => {
+        this.o.onError(err);
+        return undefined;
+      })
+      .then((state) => {
         clearTimeout(timeout);
         this.running.delete(task.id);
+        const ended = { nodeId: this.o.nodeId, taskId: task.id, kind: task.kind, running: this.running.size };
+        this.events.emit('finished', state ? { ...ended, state } : ended);
         this.tick();
       });
     this.running.set(task.id, { task, controller, done });
+    this.events.emit('launched', {
+      nodeId: this.o.nodeId,
+      taskId: task.id,
+      kind: task.kind,
+      attempt: task.attempts,
+      running: this.running.size,
+    });
   }
 
   private async pollCancels(): Promise<void> {

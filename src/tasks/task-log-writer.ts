@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { nowIso } from '../lib/clock.js';
+import { type Clock, systemClock } from '../lib/clock.js';
+import { TypedEmitter } from '../lib/typed-emitter.js';
 import type { Database, TaskLogChunkRow } from '../storage/schema/database-types.js';
 import type { LogCategory, TaskLog } from './task-types.js';
 
@@ -10,6 +11,20 @@ export const FLUSH_INTERVAL_MS = 300;
 const MAX_CHUNK_CHARS = 64 * 1024;
 /** Rows per INSERT: far below PostgreSQL's 65535 bind parameters at 6 columns a row. */
 const INSERT_BATCH = 500;
+
+/** What a log writer tells its watchers: counts only, never a line's text. */
+export interface TaskLogEvents {
+  /** A flush wrote `rows` chunk rows (0 when nothing was buffered) and everything before it. */
+  flushed: { taskId: string; rows: number };
+}
+
+export interface TaskLogOptions {
+  defaultActivityId?: string;
+  /** No earlier chunks exist (a first attempt): saves the max(seq) lookup. */
+  fresh?: boolean;
+  /** Times the background flush and the lines; the real clock unless a test moves time. */
+  clock?: Clock;
+}
 
 interface PendingLine {
   activityId: string;
@@ -30,36 +45,35 @@ interface PendingLine {
 export class TaskLogWriter implements TaskLog {
   private pending: PendingLine[] = [];
   private masks: string[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
   /** The last background flush error; reported once by `flush()` so a dead database is not silent. */
   private lastError: unknown;
+  readonly events = new TypedEmitter<TaskLogEvents>();
 
   private constructor(
     private readonly db: Kysely<Database>,
     readonly taskId: string,
     private nextSeq: number,
     readonly defaultActivityId: string,
+    private readonly clock: Clock,
   ) {}
 
   /**
    * Continues after the task's existing chunks (a requeued task keeps its earlier log);
    * `fresh` says there are none (a first attempt), saving the lookup.
    */
-  static async open(
-    db: Kysely<Database>,
-    taskId: string,
-    opts: { defaultActivityId?: string; fresh?: boolean } = {},
-  ): Promise<TaskLogWriter> {
-    if (opts.fresh) return new TaskLogWriter(db, taskId, 0, opts.defaultActivityId ?? taskId);
+  static async open(db: Kysely<Database>, taskId: string, opts: TaskLogOptions = {}): Promise<TaskLogWriter> {
+    const make = (next: number) =>
+      new TaskLogWriter(db, taskId, next, opts.defaultActivityId ?? taskId, opts.clock ?? systemClock);
+    if (opts.fresh) return make(0);
     const r = await db
       .selectFrom('task_log_chunks')
       .select((eb) => eb.fn.max('seq').as('max'))
       .where('task_id', '=', taskId)
       .executeTakeFirst();
-    const next = r?.max === null || r?.max === undefined ? 0 : Number(r.max) + 1;
-    return new TaskLogWriter(db, taskId, next, opts.defaultActivityId ?? taskId);
+    return make(r?.max === null || r?.max === undefined ? 0 : Number(r.max) + 1);
   }
 
   mask(values: string[]): void {
@@ -81,7 +95,7 @@ export class TaskLogWriter implements TaskLog {
 
   write(category: LogCategory, message: string, activityId?: string): void {
     if (this.closed) return;
-    const occurred = nowIso();
+    const occurred = new Date(this.clock.now()).toISOString();
     const activity = activityId ?? this.defaultActivityId;
     for (const line of this.maskText(message).split(/\r?\n/)) {
       this.pending.push({ activityId: activity, category, occurred, text: line });
@@ -103,8 +117,8 @@ export class TaskLogWriter implements TaskLog {
 
   /** Writes everything buffered so far; rejects if the database refused lines (they stay buffered). */
   flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     const run = this.chain.then(() => this.writePending());
     this.chain = run.catch(() => {});
     return run;
@@ -117,15 +131,14 @@ export class TaskLogWriter implements TaskLog {
   }
 
   private schedule(): void {
-    if (this.timer || this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    if (this.cancelTimer || this.closed) return;
+    this.cancelTimer = this.clock.setTimer(FLUSH_INTERVAL_MS, () => {
+      this.cancelTimer = undefined;
       this.flush().catch((err) => {
         this.lastError = err;
         this.schedule();
       });
-    }, FLUSH_INTERVAL_MS);
-    this.timer.unref();
+    });
   }
 
   /** Rows numbered but not yet in the database (a failed write); retried first, seq unchanged. */
@@ -140,6 +153,7 @@ export class TaskLogWriter implements TaskLog {
       this.unwritten = this.unwritten.slice(INSERT_BATCH);
     }
     this.lastError = undefined;
+    this.events.emit('flushed', { taskId: this.taskId, rows: rows.length });
   }
 
   private toChunks(lines: PendingLine[]): TaskLogChunkRow[] {

@@ -66,7 +66,7 @@ export async function enqueueTask(db: Kysely<Database>, input: EnqueueInput): Pr
 export async function requestCancel(db: Kysely<Database>, taskId: string): Promise<TaskState> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const row = await db.selectFrom('server_tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
-    if (!row) throw new NotFoundError(`There is no server task ${taskId}.`);
+    if (!row) throw new NotFoundError(`There is no server task ${taskId}.`, { code: 'NOT_FOUND' });
     const state = row.state as TaskState;
     const now = nowIso();
     if (state === 'Queued') {

@@ -14,6 +14,7 @@ import { nowIso } from '../../src/lib/clock.js';
 import type { CuttleError } from '../../src/lib/errors.js';
 import { CLI_ARGS, runCli } from '../helpers/cli.js';
 import { ENGINES, tempDir } from '../helpers/engines.js';
+import { waitFor } from '../helpers/wait-for.js';
 import {
   type AdminInstance,
   isolateRegistry,
@@ -251,10 +252,10 @@ for (const engine of ENGINES) {
       });
       const exited = new Promise((res) => child.on('exit', res));
       const next = `${ti.keyFile}.next`;
-      const deadline = Date.now() + 20_000;
-      while (!fs.existsSync(next) && Date.now() < deadline && child.exitCode === null) {
-        await new Promise((r) => setTimeout(r, 2));
-      }
+      await waitFor('the next key file', () => fs.existsSync(next) || child.exitCode !== null, {
+        intervalMs: 2,
+      });
+      // Not a wait for anything: a random point in the rotation to kill it at (any point must hold).
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 40)));
       child.kill('SIGKILL');
       await exited;

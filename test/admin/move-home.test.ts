@@ -11,6 +11,8 @@ import { getInstance } from '../../src/config/instance-registry.js';
 import type { CuttleError } from '../../src/lib/errors.js';
 import { CLI_ARGS, runCli } from '../helpers/cli.js';
 import { ENGINES, tempDir } from '../helpers/engines.js';
+import { faultInjector } from '../helpers/fault-injector.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { type AdminInstance, isolateRegistry, makeInstance } from './admin-fixtures.js';
 
 isolateRegistry('move-home');
@@ -115,10 +117,12 @@ describe('move the home directory', () => {
       env: process.env,
     });
     const exited = new Promise((res) => child.on('exit', res));
-    const deadline = Date.now() + 30_000;
-    while (!fs.existsSync(path.join(to, HOME_JOURNAL)) && child.exitCode === null && Date.now() < deadline) {
-      await new Promise((res) => setTimeout(res, 2));
-    }
+    // Killed as soon as the copy has begun (its journal exists), or the move already ended.
+    await waitFor(
+      'the home copy to begin',
+      () => fs.existsSync(path.join(to, HOME_JOURNAL)) || child.exitCode !== null,
+      { intervalMs: 2 },
+    );
     child.kill('SIGKILL');
     await exited;
     const where = await opens(ti.name);
@@ -138,19 +142,15 @@ describe('move the home directory', () => {
     const ti = await make('mhflip');
     const sums = plantFiles(ti.home, 3, 5000);
     const to = path.join(tempDir('mhflip-new'), 'home');
-    process.env.CUTTLE_FAULT = 'home:flip-byte';
-    try {
-      await assert.rejects(
-        moveHome(loadInstance({ instance: ti.name }), { newHome: to }),
-        (e: CuttleError) => {
-          assert.match(e.message, /1 copied file\(s\) .* do not match the original/);
-          assert.match(e.hints.join('\n'), /is untouched and still in use/);
-          return true;
-        },
-      );
-    } finally {
-      delete process.env.CUTTLE_FAULT;
-    }
+    const faults = faultInjector({ faults: 'home:flip-byte' });
+    await assert.rejects(
+      moveHome(loadInstance({ instance: ti.name }), { newHome: to, faults }),
+      (e: CuttleError) => {
+        assert.match(e.message, /1 copied file\(s\) .* do not match the original/);
+        assert.match(e.hints.join('\n'), /is untouched and still in use/);
+        return true;
+      },
+    );
     assert.equal(await opens(ti.name), ti.home);
     assertFiles(ti.home, sums);
     assert.equal(getInstance(ti.name).configFile, path.join(ti.home, 'cuttle.config.json'));

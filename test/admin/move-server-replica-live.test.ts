@@ -15,6 +15,7 @@ import { api, createServiceInstance, type ServiceInstance } from '../e2e/service
 import { bashSteps } from '../helpers/bash-step.js';
 import { runCli } from '../helpers/cli.js';
 import { ENGINES, tempDir, testDatabase } from '../helpers/engines.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * The two end-to-end halves of issue 6 that the database-level test (replicate-move-server) does
@@ -115,17 +116,19 @@ async function deploy(url: string, apiKey: string, p: { project: string; env: st
 /** Waits for the task to complete and returns its raw log; fails unless it succeeded. */
 async function completed(url: string, apiKey: string, taskId: string, timeoutMs = 30_000): Promise<string> {
   const c = api(url, apiKey);
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const t = await c.get<{ State: string; IsCompleted: boolean }>(`/api/tasks/${taskId}`);
-    if (t.IsCompleted) {
-      const raw = await rawLog(url, apiKey, taskId);
-      assert.equal(t.State, 'Success', raw);
-      return raw;
-    }
-    if (Date.now() > until) throw new Error(`Task ${taskId} did not complete: ${t.State}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  let state = '';
+  const t = await waitFor(
+    () => `task ${taskId} to complete (it is ${state})`,
+    async () => {
+      const t = await c.get<{ State: string; IsCompleted: boolean }>(`/api/tasks/${taskId}`);
+      state = t.State;
+      return t.IsCompleted ? t : undefined;
+    },
+    timeoutMs,
+  );
+  const raw = await rawLog(url, apiKey, taskId);
+  assert.equal(t.State, 'Success', raw);
+  return raw;
 }
 
 async function rawLog(url: string, apiKey: string, taskId: string): Promise<string> {

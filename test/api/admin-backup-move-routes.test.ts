@@ -17,21 +17,32 @@ import { SYSTEM_ACTOR } from '../../src/core/actor.js';
 import { addApiKey, createUser, ensureInitialAdmin } from '../../src/core/user-service.js';
 import { redactText } from '../../src/lib/redact.js';
 import { buildServer } from '../../src/server/build-server.js';
-import { moveLauncher } from '../../src/server/routes/move-routes.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { TaskExecutor } from '../../src/tasks/task-executor.js';
 import { archiveText } from '../backup/setup.js';
 import { type ApiFixture, call } from '../helpers/api-server.js';
-import { CLI_ARGS, runCli } from '../helpers/cli.js';
+import { CLI_ARGS, CLI_ARGS_WITH_FAULTS, runCli } from '../helpers/cli.js';
 import { secretPassword } from '../helpers/db-admin.js';
 import { ENGINES, type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 process.env.CUTTLE_REGISTRY = path.join(tempDir('admin-routes-reg'), 'instances.json');
-// The move process is the real CLI; this process's argv[1] is the test file.
-moveLauncher.command = (args) => [
-  process.execPath,
-  [...CLI_ARGS.map((a) => (a === 'tsx' ? import.meta.resolve('tsx') : a)), ...args],
-];
+
+/** What the next move process started over REST gets in its environment besides the server's. */
+let nextMoveEnv: Record<string, string> = {};
+
+/**
+ * How the servers of this file run the CLI: the real one (their argv[1] is this test file). Extra
+ * variables go through env(1), which execs the CLI with the same pid; a move that is to meet a
+ * fault (CUTTLE_MOVE_FAULT, fault-injector.ts) gets the fault preload too.
+ */
+function testCliCommand(args: string[]): [string, string[]] {
+  const extra = Object.entries(nextMoveEnv).map(([k, v]) => `${k}=${v}`);
+  const cli = nextMoveEnv.CUTTLE_MOVE_FAULT ? CLI_ARGS_WITH_FAULTS : CLI_ARGS;
+  nextMoveEnv = {};
+  if (!extra.length) return [process.execPath, [...cli, ...args]];
+  return ['env', [...extra, process.execPath, ...cli, ...args]];
+}
 
 const WITH_PG = ENGINES.includes('postgres');
 
@@ -48,6 +59,7 @@ async function instanceApi(label: string): Promise<ApiFixture & { name: string; 
     home,
     nodeId: 'test-node',
     isDraining: () => false,
+    cliCommand: testCliCommand,
   });
   const admin = await ensureInitialAdmin(storage.db);
   if (!admin) throw new Error('no initial admin');
@@ -69,16 +81,6 @@ async function instanceApi(label: string): Promise<ApiFixture & { name: string; 
       await storage.close();
     },
   };
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('administrator REST endpoints: backups and database move', () => {
@@ -118,6 +120,7 @@ describe('administrator REST endpoints: backups and database move', () => {
       ['GET', '/api/admin/backups/schedule'],
       ['PUT', '/api/admin/backups/schedule', { Schedule: 'daily 02:00' }],
       ['POST', '/api/admin/database-move', { To: 'postgres://u:pw@127.0.0.1/x', DryRun: true }],
+      ['GET', '/api/admin/database-move'],
       ['GET', '/api/admin/database-move/move-20250101T000000-abcdef'],
     ];
     for (const [method, url, body] of routes) {
@@ -374,6 +377,10 @@ describe('administrator REST endpoints: backups and database move', () => {
     assert.ok(!status.text.includes(pw), 'no password in the progress');
     assert.equal(status.body.State, 'Success', `${status.body.ErrorMessage}\n${status.body.Log.join('\n')}`);
     assert.equal(status.body.Phase, 'done');
+    assert.deepEqual(
+      [status.body.FailedPhase, status.body.ErrorKind, status.body.ErrorCode],
+      [null, null, null],
+    );
     assert.equal(status.body.TablesCopied, status.body.TablesTotal);
     assert.equal(status.body.TablesVerified, status.body.TablesTotal);
     assert.ok(
@@ -385,6 +392,99 @@ describe('administrator REST endpoints: backups and database move', () => {
     assert.ok(
       sameDatabase(loadInstance({ instance: fx.name }).target, target.target),
       'config points at the new database',
+    );
+  });
+});
+
+describe('database move over REST: a failed move, from its journal', () => {
+  let fx: Awaited<ReturnType<typeof instanceApi>>;
+  const dbs: TestDatabase[] = [];
+  before(async () => {
+    fx = await instanceApi('restmovefail');
+  });
+  after(async () => {
+    await fx?.close();
+    for (const d of dbs) await d.drop().catch(() => {});
+  });
+
+  /** Starts a move over REST whose process gets `env`, and waits until its state says it ended. */
+  async function failedMove(env: Record<string, string>, label: string) {
+    const target = testDatabase('sqlite', label);
+    dbs.push(target);
+    nextMoveEnv = env;
+    const r = await call(fx, 'POST', '/api/admin/database-move', { To: target.connectionString });
+    assert.equal(r.status, 202, r.text);
+    assert.equal(r.body.State, 'Executing');
+    const done = await waitFor(
+      `the move ${r.body.Id} to end`,
+      async () => {
+        const s = await call(fx, 'GET', `/api/admin/database-move/${r.body.Id}`);
+        assert.equal(s.status, 200, s.text);
+        return s.body.IsCompleted ? s.body : undefined;
+      },
+      90_000,
+    );
+    return { id: r.body.Id as string, status: done };
+  }
+
+  it('a verification failure: Failed in its phase, with the error recorded by the move; nothing changed', async () => {
+    const { id, status } = await failedMove({ CUTTLE_MOVE_FAULT: 'corrupt:events' }, 'restcorrupt');
+    assert.equal(status.State, 'Failed');
+    assert.equal(status.Phase, 'verify');
+    assert.equal(status.FailedPhase, 'verify');
+    assert.equal(status.ErrorKind, 'runtime');
+    assert.match(status.ErrorMessage, /^Verification failed for table events: .*first difference at id=/);
+    assert.ok(
+      sameDatabase(loadInstance({ instance: fx.name }).target, fx.storage.target),
+      'config unchanged',
+    );
+    // the CLI door reads the same journal
+    const cli = await runCli(['database', 'move', '--instance', fx.name, '--status', id, '--format', 'json']);
+    assert.equal(cli.code, 0, cli.all);
+    const s = JSON.parse(cli.stdout);
+    assert.deepEqual(
+      [s.state, s.failure.phase, s.failure.kind, s.failure.message],
+      ['failed', 'verify', 'runtime', status.ErrorMessage],
+    );
+  });
+
+  it('a move process killed (SIGKILL) mid-move: Failed, naming the phase it ended in and how to go on', async () => {
+    const { id, status } = await failedMove({ CUTTLE_MOVE_FAULT: 'after-schema' }, 'restkilled');
+    assert.equal(status.State, 'Failed');
+    assert.equal(status.Phase, 'copy');
+    assert.equal(status.FailedPhase, 'copy');
+    assert.equal(status.ErrorCode, 'MOVE_PROCESS_ENDED');
+    assert.equal(
+      status.ErrorMessage,
+      'The move process ended during copy without finishing; `cuttle database move --resume` continues it.',
+    );
+    // newest first, the killed one above the one that failed verification
+    const list = await call(fx, 'GET', '/api/admin/database-move');
+    assert.equal(list.status, 200, list.text);
+    assert.equal(list.body.ItemType, 'DatabaseMove');
+    assert.equal(list.body.TotalResults, 2);
+    assert.deepEqual(
+      list.body.Items.map((m: { State: string; FailedPhase: string }) => [m.State, m.FailedPhase]),
+      [
+        ['Failed', 'copy'],
+        ['Failed', 'verify'],
+      ],
+    );
+    assert.equal(list.body.Items[0].Id, id);
+  });
+
+  it('a move refused by the preflight of its own process (before it has a journal): Failed in preflight, with its kind', async () => {
+    // the server's preflight passed; the move process is handed the database the instance uses
+    const source = `sqlite:${path.join(fx.home, 'cuttle.db')}`;
+    const { status } = await failedMove({ CUTTLE_MOVE_TO: source }, 'restrefused');
+    assert.equal(status.State, 'Failed');
+    assert.equal(status.Phase, 'preflight');
+    assert.equal(status.FailedPhase, 'preflight');
+    assert.equal(status.ErrorKind, 'precondition');
+    assert.equal(status.ErrorMessage, 'Preflight found 1 problem(s); nothing was changed.');
+    assert.ok(
+      status.Log.some((l: string) => /the database the instance uses now/.test(l)),
+      status.Log.join('\n'),
     );
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
@@ -19,6 +20,7 @@ import type { ActivityNode } from '../../src/tasks/activity-tree.js';
 import { TaskExecutor } from '../../src/tasks/task-executor.js';
 import { type ApiFixture, call, seedProject, startApi, waitForTask } from '../helpers/api-server.js';
 import { ENGINES, type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * `backup create` while deployments run (a real executor running bash steps on the fixture's
@@ -69,6 +71,26 @@ describe('backup create while deployments are running', () => {
     });
     assert.equal(put.status, 200, put.text);
     const bad = await seedProject(fx, 'LiveFail', FAIL_SCRIPT);
+    // Two deployments that run until the backup is written, so some surely run across it.
+    const go = path.join(tempDir('bklive-go'), 'go');
+    const held = await seedProject(
+      fx,
+      'LiveHeld',
+      `while [ ! -f ${go} ]; do sleep 0.1; done; echo held-done`,
+    );
+    const heldRelease = (
+      await call(fx, 'POST', '/api/Spaces-1/releases/create/v1', { ProjectName: 'LiveHeld' })
+    ).body;
+    const heldIds: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const dep = await call(fx, 'POST', '/api/Spaces-1/deployments/create/untenanted/v1', {
+        ProjectName: 'LiveHeld',
+        ReleaseVersion: heldRelease.ReleaseVersion,
+        EnvironmentNames: [held.envName],
+      });
+      assert.ok(dep.status === 200 || dep.status === 201, dep.text);
+      heldIds.push(dep.body.DeploymentServerTasks[0].ServerTaskId);
+    }
     const releases = {
       ok: (await call(fx, 'POST', '/api/Spaces-1/releases/create/v1', { ProjectName: 'LiveOk' })).body,
       bad: (await call(fx, 'POST', '/api/Spaces-1/releases/create/v1', { ProjectName: 'LiveFail' })).body,
@@ -88,12 +110,14 @@ describe('backup create while deployments are running', () => {
     // Take the backup in the middle: some tasks finished, some running, some queued.
     const states = async () =>
       (await fx.storage.db.selectFrom('server_tasks').select(['id', 'state']).execute()).map((r) => r.state);
-    for (let tries = 0; ; tries++) {
-      const s = await states();
-      if (s.filter((x) => TERMINAL.includes(x)).length >= 3 && s.includes('Executing')) break;
-      if (tries > 600) throw new Error(`no mid-run moment: ${s.join(',')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    let seen: string[] = [];
+    await waitFor(
+      () => `a mid-run moment (states: ${seen.join(',')})`,
+      async () => {
+        seen = await states();
+        return seen.filter((x) => TERMINAL.includes(x)).length >= 3 && seen.includes('Executing');
+      },
+    );
     const dir = tempDir('bklive-out');
     const output = path.join(dir, 'live.tar.gz');
     const backup = await writeBackup({ storage: fx.storage, output, instanceName: 'bklive', key: fx.key });
@@ -102,6 +126,7 @@ describe('backup create while deployments are running', () => {
       atBackupEnd.some((x) => !TERMINAL.includes(x)),
       'deployments were still running after the backup',
     );
+    fs.writeFileSync(go, '');
 
     // The archive verifies, and its counts are the manifest's.
     const contents = await readAndVerify(output);
@@ -210,6 +235,6 @@ describe('backup create while deployments are running', () => {
     assert.match(raw.text, /finished-marker/);
 
     // Let the source's deployments end before the fixture closes.
-    for (const id of taskIds) await waitForTask(fx, id, 60_000);
+    for (const id of [...heldIds, ...taskIds]) await waitForTask(fx, id, 60_000);
   });
 });

@@ -4,6 +4,7 @@ import type { Engine } from '../../src/config/connection-string.js';
 import { bashSteps } from '../helpers/bash-step.js';
 import { runCli } from '../helpers/cli.js';
 import { type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** One instance for a service test: its own registry, home and database, listening on a free port. */
 export interface ServiceInstance {
@@ -116,6 +117,24 @@ export async function deployScript(
     },
   );
   return deployed.DeploymentServerTasks[0]!.ServerTaskId;
+}
+
+/** The task's log as `GET /api/tasks/{id}/raw` gives it (plain text). */
+export async function taskLog(url: string, apiKey: string, taskId: string): Promise<string> {
+  const r = await fetch(`${url}/api/tasks/${taskId}/raw`, { headers: { 'X-Octopus-ApiKey': apiKey } });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`GET /api/tasks/${taskId}/raw: ${r.status} ${text}`);
+  return text;
+}
+
+/**
+ * Resolves once a task's log holds more `tick` lines than now: the node has run the task and
+ * flushed its log since this was called (a script that prints `tick` in a loop).
+ */
+export async function logGrows(url: string, apiKey: string, taskId: string): Promise<void> {
+  const ticks = async () => (await taskLog(url, apiKey, taskId)).match(/tick\s*$/gm)?.length ?? 0;
+  const now = await ticks();
+  await waitFor(`task ${taskId}'s log to grow`, async () => (await ticks()) > now);
 }
 
 export async function taskState(url: string, apiKey: string, taskId: string): Promise<string> {

@@ -5,11 +5,12 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CLI_ARGS } from '../helpers/cli.js';
 import { ENGINES, tempDir } from '../helpers/engines.js';
-import { waitFor } from '../tasks/task-test-helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
 import {
   createServiceInstance,
   dbTaskState,
   deployScript,
+  logGrows,
   type ServiceInstance,
   taskState,
 } from './service-helpers.js';
@@ -63,13 +64,14 @@ describe('cuttle run: first start and SIGTERM drain', () => {
     const taskId = await deployScript(
       url,
       apiKey,
-      `while [ ! -f ${go} ]; do sleep 0.1; done; echo done`,
+      `while [ ! -f ${go} ]; do echo tick; sleep 0.1; done; echo done`,
       'sigterm',
     );
     await waitFor('executing', async () => (await taskState(url, apiKey, taskId)) === 'Executing');
     run.child.kill('SIGTERM');
     await waitFor('draining message', async () => run.output().includes('draining'));
-    await new Promise((r) => setTimeout(r, 1000));
+    // The node went on running the task and writing its log after the drain began.
+    await logGrows(url, apiKey, taskId);
     assert.equal(run.child.exitCode, null, 'still draining while the task runs');
     fs.writeFileSync(go, '');
     assert.equal(await run.exited, 0, run.output());

@@ -2,6 +2,7 @@ import type { Engine } from '../../src/config/connection-string.js';
 import { SYSTEM_ACTOR } from '../../src/core/actor.js';
 import { addApiKey, createUser, ensureInitialAdmin } from '../../src/core/user-service.js';
 import { MasterKey } from '../../src/crypto/master-key.js';
+import type { Clock } from '../../src/lib/clock.js';
 import { buildServer } from '../../src/server/build-server.js';
 import type { App } from '../../src/server/route-deps.js';
 import { migrateToLatest } from '../../src/storage/migrator.js';
@@ -9,6 +10,7 @@ import { META, setMeta } from '../../src/storage/repositories/metadata-repositor
 import { openStorage, type Storage } from '../../src/storage/storage.js';
 import { bashSteps } from './bash-step.js';
 import { type TestDatabase, tempDir, testDatabase } from './engines.js';
+import { waitFor } from './wait-for.js';
 
 /** A migrated database of its own, a server on it (inject only), an administrator and a deployer key. */
 export interface ApiFixture {
@@ -23,7 +25,12 @@ export interface ApiFixture {
   close(): Promise<void>;
 }
 
-export async function startApi(engine: Engine, label: string): Promise<ApiFixture> {
+/** `clock`: what the server's read caches measure their lifetimes on (a ManualClock moves time). */
+export async function startApi(
+  engine: Engine,
+  label: string,
+  opts: { clock?: Clock } = {},
+): Promise<ApiFixture> {
   const t: TestDatabase = testDatabase(engine, label);
   const storage = await openStorage(t.target, { create: true });
   await migrateToLatest(storage);
@@ -37,6 +44,7 @@ export async function startApi(engine: Engine, label: string): Promise<ApiFixtur
     home,
     nodeId: 'test-node',
     isDraining: () => draining.value,
+    clock: opts.clock,
   });
   const admin = await ensureInitialAdmin(storage.db);
   if (!admin) throw new Error('no initial admin');
@@ -130,26 +138,30 @@ export async function startExecutor(fx: ApiFixture): Promise<{ stop(): Promise<v
 }
 
 /** Polls a task until it is completed (the client's waiter does the same). */
-export async function waitForTask(fx: ApiFixture, taskId: string, timeoutMs = 30_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await call(fx, 'GET', `/api/tasks/${taskId}`);
-    if (r.body.IsCompleted) return r.body;
-    if (Date.now() > until) throw new Error(`Task ${taskId} did not complete: ${r.body.State}`);
-    await new Promise((res) => setTimeout(res, 150));
-  }
+export async function waitForTask(fx: ApiFixture, taskId: string, timeoutMs?: number) {
+  let state: unknown;
+  return waitFor(
+    () => `task ${taskId} to complete (it is ${state})`,
+    async () => {
+      const r = await call(fx, 'GET', `/api/tasks/${taskId}`);
+      state = r.body.State;
+      return r.body.IsCompleted ? r.body : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /**
  * Task-transition events are written by a listener just after the transition commits, so a
  * poller can see a task completed a moment before its event: wait for the event too.
  */
-export async function waitForEvent(fx: ApiFixture, regarding: string, category: string, timeoutMs = 10_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await call(fx, 'GET', `/api/events?regarding=${regarding}&take=100`);
-    if (r.body.Items.some((e: { Category: string }) => e.Category === category)) return r.body;
-    if (Date.now() > until) throw new Error(`No ${category} event regarding ${regarding}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
+export async function waitForEvent(fx: ApiFixture, regarding: string, category: string, timeoutMs?: number) {
+  return waitFor(
+    `a ${category} event regarding ${regarding}`,
+    async () => {
+      const r = await call(fx, 'GET', `/api/events?regarding=${regarding}&take=100`);
+      return r.body.Items.some((e: { Category: string }) => e.Category === category) ? r.body : undefined;
+    },
+    timeoutMs,
+  );
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import type { ErrorCode } from '../../src/lib/error-codes.js';
 import type { CliResult } from './cli.js';
 
 /** Bytes of a file, or null when it does not exist: compare before and after a refused command. */
@@ -18,6 +19,17 @@ export function assertNoSecrets(r: CliResult, secrets: (string | undefined)[], l
 export function assertRefused(r: CliResult, code: number, patterns: RegExp[], label = ''): void {
   assert.equal(r.code, code, `${label}: exit code ${r.code}, output:\n${r.all}`);
   for (const p of patterns) assert.match(r.all, p, `${label}: message`);
+}
+
+/** The stable code a failed command printed (`error[CODE]: ...`), or undefined when it printed none. */
+export function errorCodeOf(r: CliResult): string | undefined {
+  return /^error\[([A-Z0-9_]+)\]: /m.exec(r.stderr)?.[1];
+}
+
+/** Asserts the command failed with exit code `exit` and the stable error code `code`. */
+export function assertFailedWith(r: CliResult, exit: number, code: ErrorCode, label = ''): void {
+  assert.equal(r.code, exit, `${label}: exit code ${r.code}, output:\n${r.all}`);
+  assert.equal(errorCodeOf(r), code, `${label}: error code, output:\n${r.all}`);
 }
 
 export function assertOk(r: CliResult, label = ''): void {

@@ -6,6 +6,7 @@ import { configureInstance } from '../../src/admin/configure.js';
 import { openCheckedStorage } from '../../src/admin/instance-context.js';
 import { moveDatabase } from '../../src/admin/move/move-database.js';
 import { loadJournal } from '../../src/admin/move/move-journal.js';
+import { listMoves } from '../../src/admin/move/move-status.js';
 import { type Engine, sameDatabase } from '../../src/config/connection-string.js';
 import { getMaintenance } from '../../src/core/maintenance-service.js';
 import { silentProgress } from '../../src/lib/progress.js';
@@ -63,13 +64,21 @@ describe('cuttle database move: SIGKILL at every step, then --resume', { concurr
         {
           env: {
             CUTTLE_MOVE_FAULT: f.point,
-            CUTTLE_TEST: '1',
             // killed mid-copy of a table loading without its indexes: the resume must build them
             CUTTLE_DEFER_INDEXES_FROM_ROWS: f.point.startsWith('during-copy') ? '1000' : undefined,
           },
         },
       );
       assert.equal(r.code, -1, `killed by SIGKILL: ${r.all}`);
+      // the status reads the journal: no failure recorded, its process gone
+      const killed = listMoves(ti.home)[0]!;
+      assert.equal(killed.state, 'failed');
+      assert.equal(killed.failure?.code, 'MOVE_PROCESS_ENDED');
+      assert.equal(killed.failure?.phase, killed.phase);
+      assert.match(
+        killed.failure!.message,
+        /^The move process ended during \w+ without finishing; .*--resume/,
+      );
       const inst = ti.inst();
       if (!f.cutOver) {
         // The old instance still opens and the config still points at it.
@@ -91,7 +100,8 @@ describe('cuttle database move: SIGKILL at every step, then --resume', { concurr
       }
 
       const res = await moveDatabase(ti.inst(), { resume: true }, silentProgress);
-      assert.ok(res.moveId);
+      assert.equal(res.moveId, killed.moveId);
+      assert.equal(listMoves(ti.home)[0]?.state, 'success');
       const moved = await hashes(target.target);
       const source = await hashes(ti.db.target);
       for (const [name, sha] of before) {
@@ -122,7 +132,7 @@ describe('cuttle database move: SIGKILL at every step, then --resume', { concurr
         cleanup.push(ti.db.drop, target.drop);
         const r = await runCli(
           ['database', 'move', '--instance', ti.name, '--to', target.connectionString, '--yes'],
-          { env: { CUTTLE_MOVE_FAULT: `${fault}:events`, CUTTLE_TEST: '1' } },
+          { env: { CUTTLE_MOVE_FAULT: `${fault}:events` } },
         );
         assert.equal(r.code, 3, r.all);
         assert.match(r.stderr, /Verification failed for table events/);
@@ -132,6 +142,9 @@ describe('cuttle database move: SIGKILL at every step, then --resume', { concurr
         const dir = path.join(ti.home, 'moves');
         const j = loadJournal(path.join(dir, fs.readdirSync(dir)[0]!));
         assert.equal(j.phase, fault === 'corrupt' ? 'verify' : 'copy');
+        assert.equal(j.failure?.phase, j.phase, 'the journal records the phase it failed in');
+        assert.equal(j.failure?.kind, 'runtime');
+        assert.match(j.failure?.message ?? '', /^Verification failed for table events/);
         const inst = ti.inst();
         assert.ok(sameDatabase(inst.target, ti.db.target), 'config unchanged');
         await withStorage(ti.db.target, async (s) => {

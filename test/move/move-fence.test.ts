@@ -6,7 +6,7 @@ import { moveDatabase } from '../../src/admin/move/move-database.js';
 import { describeTarget, sameDatabase } from '../../src/config/connection-string.js';
 import { getMaintenance } from '../../src/core/maintenance-service.js';
 import { nowIso } from '../../src/lib/clock.js';
-import { silentProgress } from '../../src/lib/progress.js';
+import { type ProgressUpdate, silentProgress } from '../../src/lib/progress.js';
 import { runCli } from '../helpers/cli.js';
 import { testDatabase } from '../helpers/engines.js';
 import { isolateRegistry, makeInstance, withStorage } from './move-fixtures.js';
@@ -123,9 +123,13 @@ describe('after a move: fence, configure, unfence; drain before the copy', { con
         })
         .execute();
     });
-    // The "other node" finishes its deployment 1.5 s into the drain, then stops.
+    // The "other node" finishes its deployment once the move's drain has counted it, then stops.
+    let drainCounted!: () => void;
+    const counted = new Promise<void>((r) => {
+      drainCounted = r;
+    });
     const finisher = (async () => {
-      await new Promise((r) => setTimeout(r, 1500));
+      await counted;
       await withStorage(ti.db.target, async (s) => {
         await s.db
           .updateTable('server_tasks')
@@ -140,7 +144,12 @@ describe('after a move: fence, configure, unfence; drain before the copy', { con
       });
     })();
     const notes: string[] = [];
-    const progress = { update: () => {}, note: (m: string) => notes.push(m) };
+    const progress = {
+      update: (u: ProgressUpdate) => {
+        if (u.step === 'drain' && u.total) drainCounted();
+      },
+      note: (m: string) => notes.push(m),
+    };
     await moveDatabase(ti.inst(), { to: target.connectionString, yes: true, drainTimeout: 30 }, progress);
     await finisher;
     await withStorage(target.target, async (s) => {

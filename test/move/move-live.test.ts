@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { configureInstance } from '../../src/admin/configure.js';
@@ -8,10 +9,11 @@ import { loadInstance } from '../../src/admin/instance-context.js';
 import { moveDatabase } from '../../src/admin/move/move-database.js';
 import { loadJournal } from '../../src/admin/move/move-journal.js';
 import { sameDatabase } from '../../src/config/connection-string.js';
-import { silentProgress } from '../../src/lib/progress.js';
+import { type ProgressUpdate, silentProgress } from '../../src/lib/progress.js';
 import { api, deployScript, taskState } from '../e2e/service-helpers.js';
 import { CLI_ARGS } from '../helpers/cli.js';
 import { ENGINES, tempDir, testDatabase } from '../helpers/engines.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { isolateRegistry, withStorage } from './move-fixtures.js';
 
 isolateRegistry('move-live');
@@ -48,14 +50,6 @@ function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
 }
 
-async function waitFor(what: string, fn: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 describe('database move with a live server (SQLite -> PostgreSQL)', {
   skip: !ENGINES.includes('postgres'),
 }, () => {
@@ -85,10 +79,12 @@ describe('database move with a live server (SQLite -> PostgreSQL)', {
       'the old deployment',
       async () => (await taskState(first.url, apiKey, oldTask)) === 'Success',
     );
+    // It runs until the move's drain has counted it (the go file), however long the move takes to get there.
+    const go = path.join(home, 'go');
     const longTask = await deployScript(
       first.url,
       apiKey,
-      'echo long-start; sleep 3; echo long-done',
+      `echo long-start; while [ ! -f ${go} ]; do sleep 0.1; done; echo long-done`,
       'long',
     );
     await waitFor(
@@ -96,16 +92,32 @@ describe('database move with a live server (SQLite -> PostgreSQL)', {
       async () => (await taskState(first.url, apiKey, longTask)) === 'Executing',
     );
 
+    // the move stops the node and, once cut over, has it started again: here `cuttle run` again
+    let second: Awaited<ReturnType<typeof cuttleRun>> | undefined;
     const moved = await moveDatabase(
       loadInstance({ instance: name }),
       { to: target.connectionString, yes: true, drainTimeout: 120 },
-      silentProgress,
+      {
+        ...silentProgress,
+        update: (u: ProgressUpdate) => {
+          if (u.step === 'drain' && u.total) fs.writeFileSync(go, '');
+        },
+      },
+      {
+        startService: async () => {
+          second = await cuttleRun(name);
+          children.push(second.child);
+          return `cuttle run started again at ${second.url}`;
+        },
+      },
     );
     await exited(first.child);
+    assert.match(moved.service ?? '', /started again/);
     assert.ok(moved.journalFile);
     const journal = loadJournal(moved.journalFile!);
     assert.equal(journal.phase, 'done');
     assert.equal(journal.service.wasRunning, true, 'the move stopped the running node');
+    assert.equal(journal.service.restarted, true, 'and started it again');
     assert.ok(sameDatabase(loadInstance({ instance: name }).target, target.target));
 
     // The running deployment finished (drain) before the copy, and is complete in the copy.
@@ -131,11 +143,11 @@ describe('database move with a live server (SQLite -> PostgreSQL)', {
     });
 
     // `cuttle run` against the new database serves: old log and events there, a new deployment succeeds.
-    const second = await cuttleRun(name);
-    children.push(second.child);
-    assert.match(second.out(), /postgres/i, 'the node runs on PostgreSQL');
-    const c2 = api(second.url, apiKey);
-    const raw = await fetch(`${second.url}/api/tasks/${oldTask}/raw`, {
+    const node = second as Awaited<ReturnType<typeof cuttleRun>> | undefined;
+    if (!node) throw new Error('the move did not start the service again');
+    assert.match(node.out(), /postgres/i, 'the node runs on PostgreSQL');
+    const c2 = api(node.url, apiKey);
+    const raw = await fetch(`${node.url}/api/tasks/${oldTask}/raw`, {
       headers: { 'X-Octopus-ApiKey': apiKey },
     });
     assert.equal(raw.status, 200);
@@ -149,13 +161,13 @@ describe('database move with a live server (SQLite -> PostgreSQL)', {
     );
     const maintenance = await c2.get<{ IsInMaintenanceMode: boolean }>('/api/maintenanceconfiguration');
     assert.equal(maintenance.IsInMaintenanceMode, false);
-    const newTask = await deployScript(second.url, apiKey, 'echo after-move-line', 'new');
+    const newTask = await deployScript(node.url, apiKey, 'echo after-move-line', 'new');
     await waitFor('the new deployment', async () => {
-      const s = await taskState(second.url, apiKey, newTask);
+      const s = await taskState(node.url, apiKey, newTask);
       if (s === 'Failed') throw new Error('the new deployment failed');
       return s === 'Success';
     });
-    second.child.kill('SIGTERM');
-    await exited(second.child);
+    node.child.kill('SIGTERM');
+    await exited(node.child);
   });
 });

@@ -10,7 +10,8 @@ import { TaskExecutor } from '../../src/tasks/task-executor.js';
 import { enqueueTask, requestCancel } from '../../src/tasks/task-queue.js';
 import type { TaskContext } from '../../src/tasks/task-types.js';
 import { ENGINES, tempDir } from '../helpers/engines.js';
-import { openTestStorage, pidAlive, sleep, type TestStorage, waitFor } from './task-test-helpers.js';
+import { first, nextEvent, waitFor } from '../helpers/wait-for.js';
+import { openTestStorage, pidAlive, type TestStorage } from './task-test-helpers.js';
 
 /** A test handler that runs a real bash script, the way the deployment handler does. */
 async function scriptHandler(ctx: TaskContext) {
@@ -35,6 +36,8 @@ async function scriptHandler(ctx: TaskContext) {
   return undefined;
 }
 registerTaskHandler('ScriptTest', scriptHandler);
+/** The same handler under a kind of its own, so a test can count its tasks among the executor's. */
+registerTaskHandler('ScriptTestCap', scriptHandler);
 
 const EXECUTOR_ENGINES = ENGINES.filter((e) => e !== 'mysql');
 
@@ -150,11 +153,15 @@ for (const engine of EXECUTOR_ENGINES) {
     });
 
     it('writes log chunks while the script still runs', async () => {
-      const id = await queue('echo first-line; sleep 2; echo second-line');
+      // The script waits for the test's go file: the first line is in the database while it runs.
+      const go = path.join(tempDir('log-go'), 'go');
+      const id = await queue(`echo first-line; while [ ! -f ${go} ]; do sleep 0.05; done; echo second-line`);
       await waitFor('first line in the database', async () => (await logText(id)).includes('first-line'));
       assert.equal((await row(id)).state, 'Executing');
       assert.ok(!(await logText(id)).includes('second-line'));
+      fs.writeFileSync(go, '');
       assert.equal((await finished(id)).state, 'Success');
+      assert.match(await logText(id), /second-line/);
     });
 
     it('cancellation kills the script and its children, and ends Canceled', async () => {
@@ -186,10 +193,18 @@ for (const engine of EXECUTOR_ENGINES) {
     it('requestCancel in this process aborts at once', async () => {
       const id = await queue('echo started; sleep 300');
       await waitFor('started', async () => (await logText(id)).includes('started'));
-      const t0 = Date.now();
-      assert.equal(await requestCancel(t.storage.db, id), 'Cancelling');
+      const aborts: string[] = [];
+      const off = executor.events.on('aborted', (e) => {
+        if (e.taskId === id) aborts.push(e.cause);
+      });
+      try {
+        assert.equal(await requestCancel(t.storage.db, id), 'Cancelling');
+        // Aborted before requestCancel returned: the in-process wake, not the next cancel poll.
+        assert.deepEqual(aborts, ['cancel']);
+      } finally {
+        off();
+      }
       assert.equal((await finished(id)).state, 'Canceled');
-      assert.ok(Date.now() - t0 < 3_000);
     });
 
     it('a step timeout ends the task TimedOut', async () => {
@@ -200,18 +215,39 @@ for (const engine of EXECUTOR_ENGINES) {
     });
 
     it('runs at most taskCap tasks at once', async () => {
-      const ids = await Promise.all(Array.from({ length: 6 }, () => queue('sleep 0.5')));
+      // Counted on the executor's own events, which come in the order launches and ends happen.
+      const kind = 'ScriptTestCap';
+      const running = new Set<string>();
+      const ended = new Set<string>();
       let most = 0;
-      while (true) {
-        const rows = await t.storage.db
-          .selectFrom('server_tasks')
-          .select('state')
-          .where('id', 'in', ids)
-          .execute();
-        most = Math.max(most, rows.filter((r) => r.state === 'Executing').length);
-        if (rows.every((r) => r.state === 'Success')) break;
-        await sleep(50);
+      let ids: string[] = [];
+      const offLaunch = executor.events.on('launched', (e) => {
+        if (e.kind !== kind) return;
+        running.add(e.taskId);
+        most = Math.max(most, running.size);
+      });
+      const offEnd = executor.events.on('finished', (e) => {
+        if (e.kind !== kind) return;
+        running.delete(e.taskId);
+        ended.add(e.taskId);
+      });
+      try {
+        const queued = await Promise.all(Array.from({ length: 6 }, () => queue('sleep 0.5', {}, kind)));
+        ids = queued;
+        await waitFor('the six tasks to finish', () => queued.every((id) => ended.has(id)));
+      } finally {
+        offLaunch();
+        offEnd();
       }
+      const rows = await t.storage.db
+        .selectFrom('server_tasks')
+        .select('state')
+        .where('id', 'in', ids)
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => r.state),
+        Array(6).fill('Success'),
+      );
       assert.ok(most <= 3 && most >= 2, `at most 3 ran at once (saw ${most})`);
     });
 
@@ -227,14 +263,23 @@ for (const engine of EXECUTOR_ENGINES) {
       });
       await executor.stop();
       try {
-        const running = await queue('sleep 1; echo done');
+        // The running task ends when the test writes its go file, so the drain surely meets it.
+        const go = path.join(tempDir('drain-go'), 'go');
+        const running = await queue(`while [ ! -f ${go} ]; do sleep 0.05; done; echo done`);
         await ex.start();
         await waitFor('running', async () => (await row(running)).state === 'Executing');
-        const drained = ex.drain();
+        let drainEnded = false;
+        const drained = ex.drain().finally(() => {
+          drainEnded = true;
+        });
         const waiting = await queue('echo never');
+        // A poll round that began after the task was queued: the draining node had its chance to claim it.
+        await nextEvent('a poll round after the queueing', ex.events, 'polled');
+        assert.equal((await row(waiting)).state, 'Queued', 'a draining node claims nothing');
+        assert.equal(drainEnded, false, 'the drain waits for the running task');
+        fs.writeFileSync(go, '');
         assert.equal(await drained, true);
         assert.equal((await row(running)).state, 'Success');
-        await sleep(400);
         assert.equal((await row(waiting)).state, 'Queued', 'a draining node claims nothing');
         await ex.stop();
 
@@ -265,7 +310,11 @@ for (const engine of EXECUTOR_ENGINES) {
       timeout: 30_000,
     };
 
-    /** Queues `script`, then starts node-d with its first claim of it waiting on a table lock. */
+    /**
+     * Queues `script`, then starts node-d with its first claim of it waiting on a table lock. Its
+     * poll rounds meanwhile only note that a claim is in flight, until it drains: then each round
+     * emits `polled` (skipped: draining), which the tests wait for.
+     */
     async function claimHeldInFlight(script: string) {
       await executor.stop();
       const ex = new TaskExecutor({
@@ -274,7 +323,7 @@ for (const engine of EXECUTOR_ENGINES) {
         home,
         nodeId: 'node-d',
         taskCap: 2,
-        pollMs: 60_000,
+        pollMs: 50,
       });
       const locker = await t.another();
       const task = await queue(script);
@@ -314,7 +363,9 @@ for (const engine of EXECUTOR_ENGINES) {
       const held = await claimHeldInFlight('echo claimed late');
       try {
         const drained = watch(held.ex.drain());
-        await sleep(300);
+        // A drain that overlooked the claim would end within the microtasks of this call; a poll
+        // round is a timer later, so by then such a drain has settled.
+        await first(nextEvent('a poll round while draining', held.ex.events, 'polled'), drained.result);
         assert.equal(drained.settled(), false, 'the drain waits for the claim in flight');
         held.release();
         await held.holding;
@@ -331,7 +382,8 @@ for (const engine of EXECUTOR_ENGINES) {
       const held = await claimHeldInFlight('sleep 300');
       try {
         const stopped = watch(held.ex.stop({ abortRunning: true }));
-        await sleep(300);
+        // As for the drain above: a poll round comes a timer after a stop that did not wait.
+        await first(nextEvent('a poll round while stopping', held.ex.events, 'polled'), stopped.result);
         assert.equal(stopped.settled(), false, 'the stop waits for the claim in flight');
         held.release();
         await held.holding;

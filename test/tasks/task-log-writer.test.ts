@@ -7,8 +7,10 @@ import {
   markNodeStopped,
   registerNode,
 } from '../../src/tasks/node-registry.js';
-import { TaskLogWriter } from '../../src/tasks/task-log-writer.js';
+import { FLUSH_INTERVAL_MS, TaskLogWriter } from '../../src/tasks/task-log-writer.js';
 import { ENGINES } from '../helpers/engines.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { nextEvent } from '../helpers/wait-for.js';
 import { openTestStorage, type TestStorage } from './task-test-helpers.js';
 
 for (const engine of ENGINES.filter((e) => e !== 'mysql')) {
@@ -54,11 +56,22 @@ for (const engine of ENGINES.filter((e) => e !== 'mysql')) {
       assert.equal((await chunks('ServerTasks-1')).at(-1)!.seq, 3);
     });
 
-    it('flushes by itself within about a second', async () => {
-      const log = await TaskLogWriter.open(t.storage.db, 'ServerTasks-2');
+    it('flushes by itself FLUSH_INTERVAL_MS after a line is buffered', async () => {
+      const clock = new ManualClock();
+      const log = await TaskLogWriter.open(t.storage.db, 'ServerTasks-2', { clock });
+      const flushed = nextEvent('the background flush', log.events, 'flushed');
       log.info('background');
-      await new Promise((r) => setTimeout(r, 800));
-      assert.equal((await chunks('ServerTasks-2')).length, 1);
+      // Nothing else flushes this writer, and its timer is not due yet: no flush has started.
+      clock.advance(FLUSH_INTERVAL_MS - 1);
+      assert.equal(clock.pendingTimers, 1, 'the flush is still waiting for its time');
+      assert.equal((await chunks('ServerTasks-2')).length, 0);
+      clock.advance(1);
+      assert.deepEqual(await flushed, { taskId: 'ServerTasks-2', rows: 1 });
+      const rows = await chunks('ServerTasks-2');
+      assert.deepEqual(
+        rows.map((r) => [r.text, r.occurred]),
+        [['background', new Date(clock.now() - FLUSH_INTERVAL_MS).toISOString()]],
+      );
       await log.close();
     });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { VersionedCache } from '../../src/lib/versioned-cache.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 /** A load the test resolves (or fails) by hand, counting how often the cache started one. */
 function manualLoads<V>() {
@@ -57,12 +58,22 @@ describe('VersionedCache', () => {
     assert.equal(await retry, 'ok');
   });
 
-  it('does not serve an entry past its lifetime', async () => {
-    const cache = new VersionedCache<string>({ version: () => 0, ttlMs: 0, maxEntries: 10 });
-    let loads = 0;
-    const load = async () => `v${++loads}`;
-    assert.equal(await cache.get('k', load), 'v1');
-    assert.equal(await cache.get('k', load), 'v2');
+  it('does not serve an entry past its lifetime, counted from when its load started', async () => {
+    const clock = new ManualClock();
+    const cache = new VersionedCache<string>({ version: () => 0, ttlMs: 1_000, maxEntries: 10, clock });
+    const { started, load } = manualLoads<string>();
+    const first = cache.get('k', load);
+    clock.advance(400); // the load takes a while
+    started[0]!.resolve('v1');
+    assert.equal(await first, 'v1');
+    clock.advance(599);
+    assert.equal(await cache.get('k', load), 'v1', 'served until its lifetime has passed');
+    assert.equal(started.length, 1);
+    clock.advance(1);
+    const second = cache.get('k', load);
+    assert.equal(started.length, 2, 'a load started 1000 ms ago is not served');
+    started[1]!.resolve('v2');
+    assert.equal(await second, 'v2');
   });
 
   it('keeps answers apart by key and evicts the oldest beyond its bounds', async () => {

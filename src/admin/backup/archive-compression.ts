@@ -47,6 +47,7 @@ export function isArchiveName(name: string): boolean {
 
 function zstdMissing(): PreconditionError {
   return new PreconditionError('This needs the zstd program, which is not installed.', {
+    code: 'TOOL_MISSING',
     hints: ['Install it (apt-get install zstd), or write a gzip archive with --output NAME.tar.gz.'],
   });
 }

@@ -6,7 +6,11 @@ import { contentInChecksum } from './archive-format.js';
 import { BLOCK, padding, parseHeader, parsePax, TarFormatError } from './tar-codec.js';
 
 /** A damaged or truncated archive, named by the entry being read when it was found. */
-export class ArchiveDamagedError extends PreconditionError {}
+export class ArchiveDamagedError extends PreconditionError {
+  constructor(message: string, opts: { hints?: string[]; details?: string[] } = {}) {
+    super(message, { ...opts, code: 'ARCHIVE_DAMAGED' });
+  }
+}
 
 export interface ArchiveEntryHeader {
   name: string;
@@ -41,7 +45,8 @@ export class ArchiveReader {
     opts: { checksum?: boolean } = {},
   ) {
     this.hash = opts.checksum === false ? undefined : createHash('sha256');
-    if (!fs.existsSync(file)) throw new PreconditionError(`The backup archive ${file} does not exist.`);
+    if (!fs.existsSync(file))
+      throw new PreconditionError(`The backup archive ${file} does not exist.`, { code: 'PATH_INVALID' });
     const stream = decompressed(file, (n) => {
       this.compressedBytesRead += n;
     });

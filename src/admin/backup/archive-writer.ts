@@ -13,6 +13,7 @@ export function outputError(err: unknown, file: string): PreconditionError | Run
   const dir = path.dirname(file);
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new PreconditionError(`No space left on the device while writing the backup archive in ${dir}.`, {
+      code: 'DISK_SPACE_LOW',
       hints: ['Free space there or choose another place with --output FILE; nothing was left behind.'],
     });
   }
@@ -20,15 +21,18 @@ export function outputError(err: unknown, file: string): PreconditionError | Run
     return new PreconditionError(
       `Cannot write the backup archive in ${dir}: the folder is not writable (${code}).`,
       {
+        code: 'PATH_INVALID',
         hints: [
           'Choose another place with --output FILE, or give the Cuttle user write access to the folder.',
         ],
       },
     );
   }
-  if (code === 'ENOENT') return new PreconditionError(`The output folder ${dir} does not exist.`);
+  if (code === 'ENOENT')
+    return new PreconditionError(`The output folder ${dir} does not exist.`, { code: 'PATH_INVALID' });
   return new RuntimeFailure(
     `Writing the backup archive ${file} failed: ${(err as Error).message ?? String(err)}`,
+    { code: 'BACKUP_WRITE_FAILED' },
   );
 }
 
@@ -137,7 +141,10 @@ export class ArchiveWriter {
       if (n > size) break;
       await this.write(piece, checksummed);
     }
-    if (n !== size) throw new RuntimeFailure(`${name} changed size while it was being archived.`);
+    if (n !== size)
+      throw new RuntimeFailure(`${name} changed size while it was being archived.`, {
+        code: 'BACKUP_WRITE_FAILED',
+      });
     const pad = padding(size);
     if (pad) await this.write(Buffer.alloc(pad), checksummed);
   }

@@ -71,7 +71,10 @@ export async function writeBackup(input: BackupInput): Promise<BackupResult> {
   if (status.state !== 'current') {
     throw new PreconditionError(
       `The database at ${input.storage.description} has schema state "${status.state}" (version ${status.version}); a backup needs the current schema (${status.latest}).`,
-      { hints: status.state === 'older' ? ['Run `cuttle database upgrade` first.'] : [] },
+      {
+        code: 'SCHEMA_OUTDATED',
+        hints: status.state === 'older' ? ['Run `cuttle database upgrade` first.'] : [],
+      },
     );
   }
   const writer = await ArchiveWriter.create(input.output);

@@ -47,7 +47,9 @@ export function listDataFiles(config: InstanceConfig): DataFile[] {
 export function safeJoin(root: string, relPath: string): string {
   const target = path.resolve(root, relPath);
   if (path.isAbsolute(relPath) || relPath.split('/').includes('..') || !target.startsWith(root + path.sep)) {
-    throw new PreconditionError(`The archive holds a file name that escapes its folder: ${relPath}`);
+    throw new PreconditionError(`The archive holds a file name that escapes its folder: ${relPath}`, {
+      code: 'ARCHIVE_DAMAGED',
+    });
   }
   return target;
 }

@@ -4,6 +4,7 @@ import { WrongMasterKeyError } from '../../crypto/envelope.js';
 import { checkPassphrase, openKeyBundle } from '../../crypto/key-bundle.js';
 import { suppliedKey } from '../../crypto/key-source.js';
 import type { MasterKey } from '../../crypto/master-key.js';
+import type { CodeOfKind } from '../../lib/error-codes.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
 import { registerSecret } from '../../lib/redact.js';
 import { META } from '../../storage/repositories/metadata-repository.js';
@@ -13,7 +14,8 @@ import type { ArchiveContents } from './backup-verify.js';
 /** The passphrase is the file's content without its final line break. It is never printed. */
 export function readPassphraseFile(file: string): string {
   const abs = path.resolve(file);
-  if (!fs.existsSync(abs)) throw new PreconditionError(`The passphrase file ${abs} does not exist.`);
+  if (!fs.existsSync(abs))
+    throw new PreconditionError(`The passphrase file ${abs} does not exist.`, { code: 'PATH_INVALID' });
   const passphrase = fs.readFileSync(abs, 'utf8').replace(/\r?\n$/, '');
   // checked first: a refused short passphrase registered as a secret would be masked inside
   // ordinary words of every later message ("sh***er"); the refusal does not contain it
@@ -37,6 +39,7 @@ export function configuredPassphrase(
   } catch (err) {
     if (!(err instanceof PreconditionError)) throw err;
     throw new PreconditionError(err.message, {
+      code: err.code as CodeOfKind<'precondition'>,
       hints: [
         'The instance seals its backups with this file (`cuttle configure --backup-passphrase-file`).',
         'Put the passphrase back, configure another file, or stop with `cuttle configure --no-backup-passphrase-file`.',
@@ -66,12 +69,15 @@ export type KeyEvidence = Pick<ArchiveContents, 'file' | 'keyBundle' | 'metadata
 
 export async function archiveKey(contents: KeyEvidence, k: KeyInput): Promise<MasterKey> {
   if (k.passphrase && k.masterKeyFile) {
-    throw new UsageError('Give either --passphrase-file or --master-key-file, not both.');
+    throw new UsageError('Give either --passphrase-file or --master-key-file, not both.', {
+      code: 'OPTIONS_CONFLICT',
+    });
   }
   let key: MasterKey | undefined;
   if (k.passphrase) {
     if (!contents.keyBundle) {
       throw new PreconditionError('This archive holds no key bundle, so a passphrase cannot open it.', {
+        code: 'ARCHIVE_KEY_NEEDED',
         hints: ['Supply the master key of the instance it was taken from with --master-key-file FILE.'],
       });
     }
@@ -85,6 +91,7 @@ export async function archiveKey(contents: KeyEvidence, k: KeyInput): Promise<Ma
         ? 'The archive key bundle needs its passphrase: supply --passphrase-file FILE (or the key with --master-key-file).'
         : 'No master key supplied for an archive without a key bundle.',
       {
+        code: 'ARCHIVE_KEY_NEEDED',
         hints: [
           'Without the master key the sensitive values in the archive cannot be decrypted, so nothing is restored.',
           'Supply it with --master-key-file FILE or CUTTLE_MASTER_KEY (the key `cuttle show-master-key` printed).',
@@ -106,5 +113,41 @@ export function requireArchiveCanary(contents: KeyEvidence, key: MasterKey): voi
     r.reason === 'missing'
       ? `The backup archive ${contents.file} holds no master-key canary.`
       : `The master-key canary in ${contents.file} does not decrypt: the key is wrong or the archive damaged.`,
+    { code: 'CANARY_MISSING' },
   );
+}
+
+/** How a key check of an archive came out, as `backup verify` and the REST verify answer it. */
+export interface ArchiveKeyCheck {
+  /** `ok (...)`, `FAILED: ...` or `not checked (...)`. */
+  summary: string;
+  /** Set when the check failed: the line for the verification's list of problems. */
+  problem?: string;
+}
+
+/**
+ * The archive-verify key check: does this key (the server's own), or the key the archive's
+ * bundle or a key file gives, decrypt the archive's canary? Not checked on a damaged archive.
+ */
+export async function checkArchiveKey(
+  contents: ArchiveContents,
+  source: { key: MasterKey } | KeyInput,
+): Promise<ArchiveKeyCheck> {
+  if (contents.problems.length) return { summary: 'not checked (the archive is damaged)' };
+  if (!('key' in source) && !hasKeyInput(source)) {
+    return { summary: 'not checked (give --passphrase-file or --master-key-file)' };
+  }
+  try {
+    if ('key' in source) {
+      requireArchiveCanary(contents, source.key);
+      return { summary: `ok (key ${source.key.id} decrypts the canary)` };
+    }
+    const key = await archiveKey(contents, source);
+    return {
+      summary: `ok (key ${key.id} decrypts the canary${source.passphrase ? ', from the key bundle' : ''})`,
+    };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { summary: `FAILED: ${message}`, problem: `key: ${message}` };
+  }
 }

@@ -97,11 +97,12 @@ async function restore(input: RestoreInput, created: { database: boolean }): Pro
   if (manifest.schemaVersion > LATEST_SCHEMA_VERSION) {
     throw new PreconditionError(
       `The backup archive has schema version ${manifest.schemaVersion}, newer than this Cuttle knows (${LATEST_SCHEMA_VERSION}).`,
-      { hints: [`Restore it with Cuttle ${manifest.cuttleVersion} or newer.`] },
+      { code: 'ARCHIVE_UNSUPPORTED', hints: [`Restore it with Cuttle ${manifest.cuttleVersion} or newer.`] },
     );
   }
   if (withDatabase && !manifest.contents.database) {
     throw new PreconditionError('The backup archive holds no database (it was made with --no-database).', {
+      code: 'ARCHIVE_NO_DATABASE',
       hints: ['Restore its files with --no-database onto an instance database that exists.'],
     });
   }
@@ -113,6 +114,7 @@ async function restore(input: RestoreInput, created: { database: boolean }): Pro
   if (!withDatabase && plan.kind === 'none' && !destinations) {
     throw new PreconditionError(
       'With --no-database there is nothing to restore without --instance or --home.',
+      { code: 'RESTORE_NOTHING_TO_DO' },
     );
   }
 
@@ -239,6 +241,7 @@ async function restoreDatabase(
     throw new PreconditionError(
       `The database at ${storage.description} holds tables that are not Cuttle's; nothing was restored.`,
       {
+        code: 'DATABASE_NOT_CUTTLE',
         details: state.foreign.slice(0, 10),
         hints: ['Restore into an empty database of its own.'],
       },
@@ -248,6 +251,7 @@ async function restoreDatabase(
     throw new PreconditionError(
       `The database at ${storage.description} is not empty; nothing was restored.`,
       {
+        code: 'RESTORE_TARGET_NOT_EMPTY',
         hints: [
           'Restore into an empty database, or add --overwrite to replace it (a restore point is taken first).',
         ],
@@ -257,6 +261,7 @@ async function restoreDatabase(
   if (state.status.state === 'newer') {
     throw new PreconditionError(
       `The database at ${storage.description} has a newer Cuttle schema (${state.status.version}); this Cuttle will not overwrite it.`,
+      { code: 'SCHEMA_TOO_NEW' },
     );
   }
   // where the engine can see the room its files have (a file database; undefined for a server)
@@ -265,6 +270,7 @@ async function restoreDatabase(
   if (free !== undefined && free < need) {
     throw new PreconditionError(
       `The folder of ${storage.description} has ${mb(free)} free; the restore needs about ${mb(need)}.`,
+      { code: 'DISK_SPACE_LOW' },
     );
   }
 
@@ -281,7 +287,10 @@ async function restoreDatabase(
     } else {
       throw new PreconditionError(
         `The database at ${storage.description} has an older schema (${state.status.version}); a restore point cannot be taken.`,
-        { hints: ['Upgrade it with `cuttle database upgrade` first, or restore into an empty database.'] },
+        {
+          code: 'SCHEMA_OUTDATED',
+          hints: ['Upgrade it with `cuttle database upgrade` first, or restore into an empty database.'],
+        },
       );
     }
   }
@@ -334,6 +343,7 @@ async function undo(
   } catch (rollbackErr) {
     const msg = rollbackErr instanceof Error ? rollbackErr.message : String(rollbackErr);
     throw new RuntimeFailure(`The restore failed (${why}) and so did putting the target back (${msg}).`, {
+      code: 'RESTORE_ROLLBACK_FAILED',
       hints: pointFile ? [`The restore point is kept in ${pointFile}; restore it with --overwrite.`] : [],
       cause: err instanceof CuttleError ? err : undefined,
     });
@@ -350,6 +360,7 @@ async function checkExistingDatabase(
   if (status.state !== 'current') {
     throw new PreconditionError(
       `The database at ${storage.description} has schema state "${status.state}" (version ${status.version}); --no-database needs a current Cuttle database.`,
+      { code: 'SCHEMA_OUTDATED' },
     );
   }
   const marker = await getMeta(storage.db, 'restore-in-progress');
@@ -359,6 +370,7 @@ async function checkExistingDatabase(
   if (contents.manifest.instanceId && id !== contents.manifest.instanceId) {
     throw new PreconditionError(
       `The database at ${storage.description} belongs to instance ${id ?? '(none)'}, the archive to ${contents.manifest.instanceId}.`,
+      { code: 'ARCHIVE_OTHER_INSTANCE' },
     );
   }
 }
@@ -382,6 +394,7 @@ function tableSpecsFor(manifest: Manifest): TableSpec[] {
     if (manifest.contents.database && !same) {
       throw new PreconditionError(
         `The archive's tables do not match schema version ${manifest.schemaVersion} of this Cuttle.`,
+        { code: 'ARCHIVE_UNSUPPORTED' },
       );
     }
     return TABLES;

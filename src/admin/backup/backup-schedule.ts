@@ -34,6 +34,7 @@ export function parseSchedule(text: string): ScheduleSpec {
   const s = text.trim().toLowerCase().replace(/\s+/g, ' ');
   const bad = () =>
     new UsageError(`"${text}" is not a backup schedule.`, {
+      code: 'BACKUP_SCHEDULE_INVALID',
       hints: ['Use "hourly", "hourly :30", "daily 02:00" or "weekly sun 03:30" (times are UTC).'],
     });
   const hm = (v: string | undefined): [number, number] => {
@@ -84,7 +85,9 @@ export function nextRun(spec: ScheduleSpec, after: Date): Date {
 
 export function checkRetention(n: number): number {
   if (!Number.isInteger(n) || n < 1 || n > MAX_RETENTION) {
-    throw new UsageError(`The retention must be a whole number from 1 to ${MAX_RETENTION} archives.`);
+    throw new UsageError(`The retention must be a whole number from 1 to ${MAX_RETENTION} archives.`, {
+      code: 'BACKUP_SCHEDULE_INVALID',
+    });
   }
   return n;
 }

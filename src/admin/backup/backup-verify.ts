@@ -78,6 +78,7 @@ export async function readAndVerify(
 /** The refusal of an archive whose entries do not match its manifest: nothing was restored. */
 export function failsVerification(file: string, problems: string[]): PreconditionError {
   return new PreconditionError(`The backup archive ${file} fails verification; nothing was restored.`, {
+    code: 'ARCHIVE_DAMAGED',
     details: problems,
   });
 }

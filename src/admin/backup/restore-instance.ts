@@ -33,6 +33,7 @@ export function planInstance(opts: { instance?: string; home?: string; overwrite
       throw new PreconditionError(
         `An instance named "${opts.instance}" exists already (${entry.configFile}).`,
         {
+          code: 'INSTANCE_EXISTS',
           hints: [
             'Add --overwrite to restore over it, or name a new instance with --instance NAME --home DIR.',
           ],
@@ -43,6 +44,7 @@ export function planInstance(opts: { instance?: string; home?: string; overwrite
     if (opts.home && path.resolve(opts.home) !== path.resolve(config.home)) {
       throw new UsageError(
         `Instance "${opts.instance}" lives in ${config.home}; --home names another folder.`,
+        { code: 'OPTION_INVALID' },
       );
     }
     return { kind: 'existing', name: opts.instance, home: config.home, configFile: entry.configFile, config };
@@ -50,12 +52,14 @@ export function planInstance(opts: { instance?: string; home?: string; overwrite
   if (!opts.home) {
     throw new UsageError(
       `Instance "${opts.instance}" does not exist yet: give its home folder with --home DIR.`,
+      { code: 'OPTION_MISSING' },
     );
   }
   const home = path.resolve(opts.home);
   const configFile = configPathFor(home);
   if (fs.existsSync(configFile) && !opts.overwrite) {
     throw new PreconditionError(`${home} already holds an instance config.`, {
+      code: 'INSTANCE_EXISTS',
       hints: ['Choose an empty home folder, or add --overwrite to replace it.'],
     });
   }

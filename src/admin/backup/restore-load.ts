@@ -169,6 +169,7 @@ export async function loadArchive(
           if (digest !== expected.get(table)?.sha256) {
             throw new RuntimeFailure(
               `The archive's table ${table} changed since it was verified (sha256 ${digest}).`,
+              { code: 'ARCHIVE_CHANGED' },
             );
           }
           targetDigests.set(table, legacy.converted.digest());
@@ -215,7 +216,10 @@ export async function loadArchive(
       // an earlier restore may have died between dropping a table's indexes and building them
       await buildMissingIndexes(storage, [...specs.values()]);
       if (failures.length) {
-        throw new RuntimeFailure('The restored tables do not match the archive.', { details: failures });
+        throw new RuntimeFailure('The restored tables do not match the archive.', {
+          code: 'RESTORE_VERIFY_FAILED',
+          details: failures,
+        });
       }
     }
   } catch (err) {
@@ -279,7 +283,9 @@ async function restoreFile(
   const tmp = r.pending!.tmp;
   if (r.sha256 !== want) {
     fs.rmSync(tmp, { force: true });
-    throw new RuntimeFailure(`The archive's file ${f.folder}/${f.path} changed since it was verified.`);
+    throw new RuntimeFailure(`The archive's file ${f.folder}/${f.path} changed since it was verified.`, {
+      code: 'ARCHIVE_CHANGED',
+    });
   }
   fs.renameSync(tmp, target);
 }

@@ -24,6 +24,7 @@ export function incompleteRestoreError(marker: RestoreMarker, where: string): Pr
   return new PreconditionError(
     `The database at ${where} holds an incomplete restore (of ${marker.archive}, started ${marker.started}) and must not be used.`,
     {
+      code: 'RESTORE_UNFINISHED',
       hints: [
         `Run the restore again with --overwrite: cuttle backup restore ${marker.archive} --storage-connection-string "..." --overwrite`,
       ],

@@ -37,6 +37,7 @@ export async function requireTargetPrivileges(storage: Storage): Promise<void> {
     throw new PreconditionError(
       `The database user cannot restore into ${storage.description}: privileges are missing.`,
       {
+        code: 'DATABASE_PRIVILEGES_MISSING',
         details: p.missing,
         hints: ['A privileged user can fix it with:', ...p.fix.map((s) => `  ${s}`)],
       },

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type InstanceConfig, pushHistory, resolvePath, saveConfig } from '../../config/instance-config.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
+import type { Faults } from '../../lib/faults.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { type Instance, openInstanceStorage } from '../instance-context.js';
 import { assertRoom, isInside } from './move-home.js';
@@ -20,6 +21,8 @@ export interface MoveFoldersInput {
   folders: Partial<Record<FolderName, string>>;
   keepOld?: boolean;
   progress?: ProgressReporter;
+  /** Crash-test hooks (lib/faults.ts); none in production. */
+  faults?: Faults;
 }
 
 export interface MovedFolder {
@@ -40,16 +43,22 @@ export async function moveFolders(inst: Instance, input: MoveFoldersInput): Prom
     .map(([folder, dir]) => ({ folder, from: resolvePath(cfg, cfg.paths[folder]), to: path.resolve(dir) }))
     .filter((m) => m.from !== m.to);
   if (!moves.length)
-    throw new UsageError('Nothing to move: give --artifacts, --packages or --backups with a new folder.');
+    throw new UsageError('Nothing to move: give --artifacts, --packages or --backups with a new folder.', {
+      code: 'USAGE_INVALID',
+    });
   for (const m of moves) {
     if (isInside(m.from, m.to) || isInside(m.to, m.from)) {
       throw new UsageError(
         `The new ${m.folder} folder ${m.to} and the old one ${m.from} must not contain each other.`,
+        { code: 'FOLDERS_NESTED' },
       );
     }
     const entries = fs.existsSync(m.to) ? fs.readdirSync(m.to) : [];
     if (entries.some((e) => e !== FOLDER_JOURNAL)) {
-      throw new PreconditionError(`${m.to} is not empty.`, { hints: ['Give an empty or new folder.'] });
+      throw new PreconditionError(`${m.to} is not empty.`, {
+        code: 'FOLDER_NOT_EMPTY',
+        hints: ['Give an empty or new folder.'],
+      });
     }
   }
   const storage = await openInstanceStorage(inst);
@@ -69,7 +78,14 @@ export async function moveFolders(inst: Instance, input: MoveFoldersInput): Prom
   const copied: { m: (typeof moves)[number]; journal: CopyJournal; files: number; bytes: number }[] = [];
   for (const m of moves) {
     const journalFile = path.join(m.to, FOLDER_JOURNAL);
-    const r = await verifiedCopy({ from: m.from, to: m.to, journalFile, progress, step: m.folder });
+    const r = await verifiedCopy({
+      from: m.from,
+      to: m.to,
+      journalFile,
+      progress,
+      step: m.folder,
+      faults: input.faults,
+    });
     copied.push({ m, journal: r.journal, files: r.files, bytes: r.bytes });
   }
   const next = structuredClone(cfg);

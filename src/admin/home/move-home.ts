@@ -11,7 +11,7 @@ import { CONFIG_FILE_NAME, configPathFor, createHomeLayout } from '../../config/
 import { type InstanceConfig, pushHistory, saveConfig } from '../../config/instance-config.js';
 import { findInstance, registerInstance } from '../../config/instance-registry.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
-import { crashIfFault } from '../../lib/fault-hook.js';
+import type { Faults } from '../../lib/faults.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { dialectFactory } from '../../storage/storage.js';
 import { type Instance, openCheckedStorage, openInstanceStorage } from '../instance-context.js';
@@ -34,6 +34,8 @@ export interface MoveHomeInput {
   newHome: string;
   keepOld?: boolean;
   progress?: ProgressReporter;
+  /** Crash-test hooks (lib/faults.ts); none in production. */
+  faults?: Faults;
 }
 
 export interface MoveHomeResult {
@@ -73,7 +75,7 @@ export function assertRoom(dir: string, bytes: number): void {
   if (free < bytes) {
     throw new PreconditionError(
       `${dir} has ${Math.floor(free / 2 ** 20)} MB free; the copy needs ${Math.ceil(bytes / 2 ** 20)} MB.`,
-      { hints: ['Free some space or choose another disk.'] },
+      { code: 'DISK_SPACE_LOW', hints: ['Free some space or choose another disk.'] },
     );
   }
 }
@@ -103,22 +105,26 @@ export async function moveHome(inst: Instance, input: MoveHomeInput): Promise<Mo
   const base = { instance: inst.name, from, to, configFile: configPathFor(to) };
 
   if (from === to) {
-    if (!fs.existsSync(journalFile)) throw new UsageError(`Instance "${inst.name}" already lives in ${to}.`);
+    if (!fs.existsSync(journalFile))
+      throw new UsageError(`Instance "${inst.name}" already lives in ${to}.`, { code: 'OPTION_INVALID' });
     const journal = readJsonFile<CopyJournal>(journalFile);
     const r = retireOld(journal.from, journal, !!input.keepOld);
     fs.rmSync(journalFile, { force: true });
     return { ...base, from: journal.from, files: 0, bytes: 0, registryUpdated: true, ...r };
   }
   if (isInside(from, to) || isInside(to, from)) {
-    throw new UsageError(`The new home ${to} and the old home ${from} must not contain each other.`);
+    throw new UsageError(`The new home ${to} and the old home ${from} must not contain each other.`, {
+      code: 'FOLDERS_NESTED',
+    });
   }
   if (fs.existsSync(to) && fs.readdirSync(to).length && !fs.existsSync(journalFile)) {
     throw new PreconditionError(`${to} is not empty.`, {
+      code: 'FOLDER_NOT_EMPTY',
       hints: ['Give an empty or new folder as the new home.'],
     });
   }
   if (fs.existsSync(configPathFor(to)) && !fs.existsSync(journalFile)) {
-    throw new PreconditionError(`${to} already holds an instance config.`);
+    throw new PreconditionError(`${to} already holds an instance config.`, { code: 'INSTANCE_EXISTS' });
   }
 
   const dbRel = sqliteInside(cfg);
@@ -136,7 +142,8 @@ export async function moveHome(inst: Instance, input: MoveHomeInput): Promise<Mo
     rel === MOVED_CONFIG ||
     rel.startsWith(`${CONFIG_FILE_NAME}.tmp-`) ||
     TRANSIENT.some((t) => rel.startsWith(`${t}/`));
-  const copy = await verifiedCopy({ from, to, journalFile, exclude, progress, step: 'home' });
+  const { faults } = input;
+  const copy = await verifiedCopy({ from, to, journalFile, exclude, progress, step: 'home', faults });
   createHomeLayout(to);
 
   let database: MoveHomeResult['database'];
@@ -158,7 +165,7 @@ export async function moveHome(inst: Instance, input: MoveHomeInput): Promise<Mo
   copy.journal.state = 'config-written';
   saveJournal(journalFile, copy.journal);
   progress.update({ step: 'home:config', state: 'done', message: configPathFor(to) });
-  crashIfFault('home:before-registry');
+  faults?.at('home:before-registry');
 
   const entry = findInstance(inst.name);
   const registryUpdated = !!entry && path.resolve(entry.configFile) === path.resolve(inst.configFile);

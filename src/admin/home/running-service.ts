@@ -45,7 +45,7 @@ export async function assertServiceStopped(
   if (pid !== undefined) {
     throw new PreconditionError(
       `Cannot ${what} while the service of instance "${cfg.instanceName}" runs (pid ${pid}, ${pidFilePath(cfg.home)}).`,
-      { hints: [stopHint(cfg.instanceName)] },
+      { code: 'SERVICE_RUNNING', hints: [stopHint(cfg.instanceName)] },
     );
   }
   if (!opts.db) return;
@@ -54,6 +54,7 @@ export async function assertServiceStopped(
     throw new PreconditionError(
       `Cannot ${what} while ${nodes.length === 1 ? 'a node' : `${nodes.length} nodes`} of the instance ${nodes.length === 1 ? 'is' : 'are'} running.`,
       {
+        code: 'NODES_STILL_RUNNING',
         details: nodes.map((n) => `${n.name} on ${n.host} (last seen ${n.lastSeen})`),
         hints: [
           `${stopHint(cfg.instanceName)} (on every machine listed).`,

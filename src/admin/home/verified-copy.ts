@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { readJsonFile, writeFileAtomic } from '../../config/atomic-file.js';
 import { PreconditionError, RuntimeFailure } from '../../lib/errors.js';
-import { faultValue } from '../../lib/fault-hook.js';
+import { type Faults, NO_FAULTS } from '../../lib/faults.js';
 import type { ProgressReporter } from '../../lib/progress.js';
 
 /**
@@ -30,6 +30,8 @@ export interface CopyPlan {
   exclude?: (rel: string, isDir: boolean) => boolean;
   progress: ProgressReporter;
   step: string;
+  /** Crash-test hooks (lib/faults.ts); none in production. */
+  faults?: Faults;
 }
 
 export interface CopyResult {
@@ -65,6 +67,7 @@ export function listTree(
         files.push({ rel: r, size: st.size, mtimeMs: st.mtimeMs });
       } else {
         throw new PreconditionError(`${path.join(root, r)} is not a plain file or folder (a link?).`, {
+          code: 'PATH_INVALID',
           hints: ['Move or remove it by hand, then run the command again.'],
         });
       }
@@ -87,6 +90,7 @@ function loadJournal(plan: CopyPlan): CopyJournal {
       throw new PreconditionError(
         `${plan.to} holds an unfinished copy from ${j.from}, not from ${plan.from}.`,
         {
+          code: 'FOLDER_NOT_EMPTY',
           hints: [`Finish that move first, or remove ${plan.to} if it is not needed.`],
         },
       );
@@ -133,19 +137,6 @@ async function copyOne(src: string, dst: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Test hook: one byte of the first non-empty copied file flipped, as a bad disk would. */
-function flipByte(file: string): void {
-  const fd = fs.openSync(file, 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    fs.readSync(fd, b, 0, 1, 0);
-    b[0] = b[0]! ^ 0xff;
-    fs.writeSync(fd, b, 0, 1, 0);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 export async function verifiedCopy(plan: CopyPlan): Promise<CopyResult> {
   const { files, dirs } = listTree(plan.from, plan.exclude);
   const total = files.reduce((n, f) => n + f.size, 0);
@@ -158,8 +149,7 @@ export async function verifiedCopy(plan: CopyPlan): Promise<CopyResult> {
     if (t.rel.endsWith(TMP_SUFFIX)) fs.rmSync(path.join(plan.to, t.rel));
   }
 
-  const killAfter = Number(faultValue('home:kill-after-files') ?? Number.NaN);
-  let flip = faultValue('home:flip-byte') !== undefined;
+  const faults = plan.faults ?? NO_FAULTS;
   let copied = 0;
   let done = 0;
   let lastSave = Date.now();
@@ -172,18 +162,12 @@ export async function verifiedCopy(plan: CopyPlan): Promise<CopyResult> {
       const sha256 = await copyOne(path.join(plan.from, f.rel), dst);
       journal.files[f.rel] = { size: f.size, mtimeMs: f.mtimeMs, sha256 };
       copied++;
-      if (flip && f.size > 0) {
-        flipByte(dst);
-        flip = false;
-      }
+      faults.afterFileCopy(dst);
       if (Date.now() - lastSave > 1000) {
         saveJournal(plan.journalFile, journal);
         lastSave = Date.now();
       }
-      if (copied === killAfter) {
-        saveJournal(plan.journalFile, journal);
-        process.kill(process.pid, 'SIGKILL');
-      }
+      faults.progressed('home:files', copied);
     }
     done += f.size;
     plan.progress.update({ step: `${plan.step}:copy`, done, total, unit: 'bytes' });
@@ -220,6 +204,7 @@ export async function verifiedCopy(plan: CopyPlan): Promise<CopyResult> {
     throw new RuntimeFailure(
       `${bad.length} copied file(s) in ${plan.to} do not match the original (size or SHA-256); nothing was switched.`,
       {
+        code: 'COPY_VERIFY_FAILED',
         details: bad.slice(0, 20),
         hints: [
           `The original at ${plan.from} is untouched and still in use.`,

@@ -14,7 +14,7 @@ import { envelopeKeyId, open, seal } from '../../crypto/envelope.js';
 import { readKeyFile, resolveKey, writeKeyFile } from '../../crypto/key-source.js';
 import type { MasterKey } from '../../crypto/master-key.js';
 import { PreconditionError } from '../../lib/errors.js';
-import { crashIfFault } from '../../lib/fault-hook.js';
+import { type Faults, NO_FAULTS } from '../../lib/faults.js';
 import { openStorage, type Storage } from '../../storage/storage.js';
 import { type InstanceRef, instanceConfigFile, keyFileOf } from '../instance-context.js';
 import { checkCanary, requireCanary } from '../master-key-canary.js';
@@ -43,9 +43,14 @@ export interface KeyContext {
   current?: MasterKey;
   /** The key of an interrupted switch, if `.next` exists. */
   pending?: MasterKey;
+  /** Crash-test hooks (lib/faults.ts); none in production. */
+  faults: Faults;
 }
 
-export function loadKeyContext(ref: InstanceRef, opts: { ignoreSuppliedKey?: boolean } = {}): KeyContext {
+export function loadKeyContext(
+  ref: InstanceRef,
+  opts: { ignoreSuppliedKey?: boolean; faults?: Faults } = {},
+): KeyContext {
   const { configFile } = instanceConfigFile(ref);
   const config = loadConfig(configFile);
   const keyFile = keyFileOf(config);
@@ -56,7 +61,8 @@ export function loadKeyContext(ref: InstanceRef, opts: { ignoreSuppliedKey?: boo
     : resolveKey({ masterKeyFile: ref.masterKeyFile, instanceKeyFile: keyFile });
   const pendingFile = pendingKeyFile(keyFile);
   const pending = fs.existsSync(pendingFile) ? readKeyFile(pendingFile) : undefined;
-  return { name: config.instanceName, configFile, config, keyFile, current, pending };
+  const faults = opts.faults ?? NO_FAULTS;
+  return { name: config.instanceName, configFile, config, keyFile, current, pending, faults };
 }
 
 /** The database the config names, its password opened with whichever known key sealed it. */
@@ -73,6 +79,7 @@ export function contextTarget(
     throw new PreconditionError(
       `The database password in ${ctx.configFile} is sealed with master key ${envelopeKeyId(sealed) ?? '?'}, which is not available.`,
       {
+        code: 'MASTER_KEY_MISSING',
         hints: [
           'Give the full connection string (with its password) with --storage-connection-string CS.',
           'Or supply the right key with --master-key-file FILE.',
@@ -103,6 +110,7 @@ export function beginKeySwitch(ctx: KeyContext, next: MasterKey): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     throw new PreconditionError(`Another master key change of instance "${ctx.name}" is in progress.`, {
+      code: 'KEY_CHANGE_IN_PROGRESS',
       hints: [
         `Wait for it, or if it was interrupted: cuttle rotate-master-key --resume --instance ${ctx.name}`,
       ],
@@ -124,7 +132,7 @@ export function beginKeySwitch(ctx: KeyContext, next: MasterKey): void {
       0o600,
     );
   }
-  crashIfFault('key-switch:after-next');
+  ctx.faults.at('key-switch:after-next');
 }
 
 function removeSwitchFiles(keyFile: string): void {
@@ -158,7 +166,9 @@ export async function finishKeySwitch(
     const sealedWith = envelopeKeyId(cfg.storage.sealedPassword);
     const old = [ctx.current, ctx.pending].find((k) => k && k.id === sealedWith);
     if (!old)
-      throw new PreconditionError('The database password cannot be resealed: its key is not available.');
+      throw new PreconditionError('The database password cannot be resealed: its key is not available.', {
+        code: 'MASTER_KEY_MISSING',
+      });
     cfg.storage = { ...cfg.storage, sealedPassword: seal(next, open(old, cfg.storage.sealedPassword)) };
     changed = true;
   }
@@ -168,12 +178,14 @@ export async function finishKeySwitch(
     changed = true;
   }
   if (changed) saveConfig(ctx.configFile, cfg);
-  crashIfFault('key-switch:after-config');
+  ctx.faults.at('key-switch:after-config');
   writeKeyFile(ctx.keyFile, next);
   ctx.config = cfg;
   ctx.current = readKeyFile(ctx.keyFile);
   if (ctx.current.id !== next.id)
-    throw new PreconditionError(`The key file ${ctx.keyFile} did not take the new key.`);
+    throw new PreconditionError(`The key file ${ctx.keyFile} did not take the new key.`, {
+      code: 'PATH_INVALID',
+    });
   const storage = await openStorage(openConnection(cfg.storage, ctx.current, cfg.home));
   try {
     await requireCanary(storage.db, ctx.current, storage.description);
@@ -198,7 +210,10 @@ export async function recoverKeySwitch(
     if (!canary.ok) {
       throw new PreconditionError(
         `The master-key canary is sealed with the pending key ${ctx.pending.id} but does not open: it is damaged.`,
-        { hints: [`Keep ${pendingKeyFile(ctx.keyFile)}; restore the database from a backup.`] },
+        {
+          code: 'CANARY_DAMAGED',
+          hints: [`Keep ${pendingKeyFile(ctx.keyFile)}; restore the database from a backup.`],
+        },
       );
     }
     await finishKeySwitch(ctx, ctx.pending, { target: opts.target, note: 'finished an interrupted change' });

@@ -4,7 +4,7 @@ import { parseConnectionString } from '../../config/connection-string.js';
 import { writeEvent } from '../../core/event-service.js';
 import { MasterKey } from '../../crypto/master-key.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
-import { crashIfFault } from '../../lib/fault-hook.js';
+import type { Faults } from '../../lib/faults.js';
 import { schemaStatus } from '../../storage/migrator.js';
 import { getMetaJson, META } from '../../storage/repositories/metadata-repository.js';
 import type { Database } from '../../storage/schema/database-types.js';
@@ -26,6 +26,8 @@ export interface LostKeyInput extends InstanceRef {
   storageConnectionString?: string;
   /** Reset even though the current key still opens the database (Octopus's --skipCurrentMasterKeyTest). */
   skipCurrentKeyTest?: boolean;
+  /** Crash-test hooks (lib/faults.ts); none in production. */
+  faults?: Faults;
 }
 
 export interface ClearedVariable {
@@ -54,12 +56,13 @@ const CANARY_ROW = (table: string, key: unknown[]) => table === 'instance_metada
 export async function lostMasterKey(input: LostKeyInput): Promise<LostKeyResult> {
   if (!input.confirmed) {
     throw new UsageError('lost-master-key clears every sensitive value of the instance.', {
+      code: 'CONFIRMATION_REQUIRED',
       hints: [
         'Add --i-really-want-to-reset-all-my-sensitive-data to go ahead (take a database backup first).',
       ],
     });
   }
-  const ctx = loadKeyContext(input);
+  const ctx = loadKeyContext(input, { faults: input.faults });
   const override = input.storageConnectionString
     ? parseConnectionString(input.storageConnectionString)
     : undefined;
@@ -70,7 +73,10 @@ export async function lostMasterKey(input: LostKeyInput): Promise<LostKeyResult>
     if (status.state !== 'current') {
       throw new PreconditionError(
         `The database at ${storage.description} is not at this Cuttle's schema (${status.state}).`,
-        { hints: ['Run `cuttle database upgrade` first, or use the Cuttle version that matches it.'] },
+        {
+          code: 'SCHEMA_OUTDATED',
+          hints: ['Run `cuttle database upgrade` first, or use the Cuttle version that matches it.'],
+        },
       );
     }
     const fence = await getMetaJson<FenceMarker>(storage.db, META.fence);
@@ -79,6 +85,7 @@ export async function lostMasterKey(input: LostKeyInput): Promise<LostKeyResult>
       throw new PreconditionError(
         `The master key of instance "${ctx.name}" still opens its database: it is not lost. Nothing was changed.`,
         {
+          code: 'MASTER_KEY_NOT_LOST',
           hints: [
             'To change the key, use `cuttle rotate-master-key` (it keeps every sensitive value).',
             'To reset anyway, add --skip-current-master-key-test.',
@@ -111,7 +118,7 @@ export async function lostMasterKey(input: LostKeyInput): Promise<LostKeyResult>
           Variables: variables.map((v) => ({ Owner: v.project ?? v.owner, Name: v.name })),
         },
       });
-      crashIfFault('lost:before-commit');
+      ctx.faults.at('lost:before-commit');
       return { counts, variables, eventId };
     });
     await finishKeySwitch(ctx, next, { target: override, note: 'lost-master-key' });

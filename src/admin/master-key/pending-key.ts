@@ -14,6 +14,7 @@ export function previousKeyFile(keyFile: string, keyId: string): string {
 export function assertNoPendingKeySwitch(keyFile: string, instanceName: string): void {
   if (!fs.existsSync(pendingKeyFile(keyFile))) return;
   throw new PreconditionError(`A master key change for instance "${instanceName}" was interrupted.`, {
+    code: 'KEY_CHANGE_INTERRUPTED',
     details: [`${pendingKeyFile(keyFile)} is still there.`],
     hints: [
       `Finish it (or roll it back, whichever is right): cuttle rotate-master-key --resume --instance ${instanceName}`,

@@ -125,6 +125,7 @@ export function reencryptTransform(oldKey: MasterKey, newKey: MasterKey): Envelo
       throw new PreconditionError(
         `A sensitive value in ${at.table}.${at.column.name} is sealed with key ${keyId ?? '?'}, which is neither the current master key (${oldKey.id}) nor the new one.`,
         {
+          code: 'MASTER_KEY_WRONG',
           hints: [
             'Nothing was changed. The database holds values from another instance; restore a clean backup or clear them first.',
           ],

@@ -1,7 +1,7 @@
 import { readKeyFile } from '../../crypto/key-source.js';
 import { MasterKey } from '../../crypto/master-key.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
-import { crashIfFault } from '../../lib/fault-hook.js';
+import type { Faults } from '../../lib/faults.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { assertServiceStopped } from '../home/running-service.js';
 import { checkStorage, type InstanceRef } from '../instance-context.js';
@@ -22,6 +22,8 @@ export interface RotateInput extends InstanceRef {
   /** Only finish or roll back an interrupted rotation. */
   resume?: boolean;
   progress?: ProgressReporter;
+  /** Crash-test hooks (lib/faults.ts); none in production. */
+  faults?: Faults;
 }
 
 export interface RotateResult {
@@ -41,7 +43,7 @@ export interface RotateResult {
  */
 export async function rotateMasterKey(input: RotateInput): Promise<RotateResult> {
   const progress = input.progress ?? silentProgress;
-  const ctx = loadKeyContext(input);
+  const ctx = loadKeyContext(input, { faults: input.faults });
   const storage = await openContextStorage(ctx);
   try {
     const recovered = await recoverKeySwitch(ctx, storage);
@@ -59,6 +61,7 @@ export async function rotateMasterKey(input: RotateInput): Promise<RotateResult>
     const old = ctx.current;
     if (!old) {
       throw new PreconditionError(`No master key for instance "${ctx.name}": nothing to rotate from.`, {
+        code: 'MASTER_KEY_MISSING',
         hints: [
           `The key file ${ctx.keyFile} is missing. Supply the current key with --master-key-file FILE.`,
           'If the key is lost for good, `cuttle lost-master-key` resets the sensitive values instead.',
@@ -68,7 +71,8 @@ export async function rotateMasterKey(input: RotateInput): Promise<RotateResult>
     await checkStorage(storage, old);
     await assertServiceStopped(ctx.config, 'rotate the master key', { db: storage.db, allNodes: true });
     const next = input.newMasterKeyFile ? readKeyFile(input.newMasterKeyFile) : MasterKey.generate();
-    if (next.id === old.id) throw new UsageError('The new master key is the key in use already.');
+    if (next.id === old.id)
+      throw new UsageError('The new master key is the key in use already.', { code: 'MASTER_KEY_SAME' });
 
     progress.update({ step: 'new-key', state: 'done', message: `key ${next.id} written beside the old one` });
     beginKeySwitch(ctx, next);
@@ -77,13 +81,15 @@ export async function rotateMasterKey(input: RotateInput): Promise<RotateResult>
       const c = await rewriteEnvelopes(trx, reencryptTransform(old, next));
       const canary = await checkCanary(trx, next);
       if (!canary.ok)
-        throw new PreconditionError(`The re-encrypted canary does not open (${canary.reason}).`);
-      crashIfFault('rotate:before-commit');
+        throw new PreconditionError(`The re-encrypted canary does not open (${canary.reason}).`, {
+          code: 'CANARY_DAMAGED',
+        });
+      ctx.faults.at('rotate:before-commit');
       return c;
     });
     const total = counts.reduce((n, c) => n + c.values, 0);
     progress.update({ step: 're-encrypt', state: 'done', done: total, message: 'values, one transaction' });
-    crashIfFault('rotate:after-commit');
+    ctx.faults.at('rotate:after-commit');
     await finishKeySwitch(ctx, next, { note: 'rotate-master-key' });
     progress.update({ step: 'verify', state: 'done', message: 'the new key opens the database' });
     return { ...base, rotated: true, oldKeyId: old.id, newKeyId: next.id, counts };

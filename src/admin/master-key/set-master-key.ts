@@ -2,6 +2,7 @@ import { parseConnectionString } from '../../config/connection-string.js';
 import { envelopeKeyId, WrongMasterKeyError } from '../../crypto/envelope.js';
 import { readKeyFile } from '../../crypto/key-source.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
+import type { Faults } from '../../lib/faults.js';
 import { assertServiceStopped } from '../home/running-service.js';
 import { checkStorage } from '../instance-context.js';
 import {
@@ -19,6 +20,8 @@ export interface SetKeyInput {
   masterKeyFile: string;
   /** The full connection string, when the config's password was sealed with a key that is gone. */
   storageConnectionString?: string;
+  /** Crash-test hooks (lib/faults.ts); none in production. */
+  faults?: Faults;
 }
 
 export interface SetKeyResult {
@@ -34,8 +37,12 @@ export interface SetKeyResult {
  * the database canary before anything on this node is written, so a wrong file changes nothing.
  */
 export async function setMasterKey(input: SetKeyInput): Promise<SetKeyResult> {
-  if (!input.masterKeyFile) throw new UsageError('set-master-key needs --master-key-file FILE.');
-  const ctx = loadKeyContext({ instance: input.instance, config: input.config }, { ignoreSuppliedKey: true });
+  if (!input.masterKeyFile)
+    throw new UsageError('set-master-key needs --master-key-file FILE.', { code: 'OPTION_MISSING' });
+  const ctx = loadKeyContext(
+    { instance: input.instance, config: input.config },
+    { ignoreSuppliedKey: true, faults: input.faults },
+  );
   const key = readKeyFile(input.masterKeyFile);
   const override = input.storageConnectionString
     ? parseConnectionString(input.storageConnectionString)
@@ -49,6 +56,7 @@ export async function setMasterKey(input: SetKeyInput): Promise<SetKeyResult> {
       throw new PreconditionError(
         `The key in ${input.masterKeyFile} (id ${key.id}) is not the master key of the database at ${storage.description}; nothing was changed.`,
         {
+          code: 'MASTER_KEY_WRONG',
           cause: err,
           hints: ['Use the file written by `cuttle rotate-master-key` on the node that rotated.'],
         },

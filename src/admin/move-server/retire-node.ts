@@ -26,6 +26,7 @@ export async function retireNode(
 ): Promise<RetireNodeResult> {
   if (node === inst.config.nodeName) {
     throw new PreconditionError(`"${node}" is the node name of instance "${inst.name}" itself.`, {
+      code: 'NODE_IS_SELF',
       hints: [
         'On the same machine, give the new node a name of its own first: cuttle configure --node-name NEW-NAME',
       ],
@@ -41,12 +42,14 @@ export async function retireNode(
         .executeTakeFirst();
       if (!row) {
         throw new NotFoundError(`No node "${node}" is registered in this instance's database.`, {
+          code: 'NODE_NOT_FOUND',
           hints: ['`cuttle service --status` lists the nodes.'],
         });
       }
       const fresh = Date.parse(row.last_seen) > Date.now() - LIVE_NODE_WINDOW_MS;
       if (row.status === 'live' && fresh && !opts.force) {
         throw new PreconditionError(`Node "${node}" sent a heartbeat at ${row.last_seen}: it is running.`, {
+          code: 'NODE_RUNNING',
           hints: [
             `Stop it on its machine first (cuttle service --stop), or add --force if that machine is gone.`,
           ],

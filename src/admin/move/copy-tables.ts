@@ -12,18 +12,15 @@ import type { TableSpec } from '../../storage/schema/column-types.js';
 import { TABLES } from '../../storage/schema/tables.js';
 import type { Storage } from '../../storage/storage.js';
 import { type ReadOrder, readTableText } from '../../storage/table-reader.js';
-import { corruptOneRow } from './corrupt-row.js';
-import { corruptTable, faultPoint, killAfterRows } from './move-faults.js';
+import { BackgroundVerifier } from './background-verifier.js';
+import type { MoveFaults } from './move-faults.js';
 import { type JournalStore, TARGET_MARKER_KEY } from './move-journal.js';
 import { pool } from './pool.js';
 import { prefetch } from './prefetch.js';
-import { hashSide, verifyTable } from './verify-tables.js';
+import { hashSide, QUIET_BELOW } from './verify-tables.js';
 
 /** Bytes read ahead per table being copied (two tables at once: about 2 x 8 MB of row text in flight). */
 const READ_AHEAD_BYTES = 8 * 1024 * 1024;
-/** Tables smaller than this report only their end (a line per batch would be noise). */
-export const QUIET_BELOW = 10_000;
-
 export interface CopyContext {
   source: Storage;
   target: Storage;
@@ -34,22 +31,21 @@ export interface CopyContext {
   concurrency: number;
   /** Resuming: tables the journal has as copied are re-checked on both sides before being kept. */
   resume: boolean;
+  faults: MoveFaults;
 }
 
 /**
  * Largest tables first, so two workers finish together (the copy order has no foreign keys to honour).
  * Each freshly copied table is verified (verify-tables.ts) in the background while the next ones
- * copy: the re-read of the target overlaps the copy instead of following it, and verifyTables then
- * only has the tables left that were not verified here. The `corrupt:<table>` test fault changes a
- * row between copy and verify, so with it set verification waits for the verify step;
- * `corrupt-early:<table>` changes it before this early check.
+ * copy (background-verifier.ts): the re-read of the target overlaps the copy instead of following
+ * it, and verifyTables then only has the tables left that were not verified here. A crash test's
+ * hook that changes rows between copy and verify turns the early checks off (move-faults.ts).
  */
 export async function copyTables(ctx: CopyContext): Promise<void> {
   const order = [...TABLES].sort(
     (a, b) => (ctx.rowCounts.get(b.name) ?? 0) - (ctx.rowCounts.get(a.name) ?? 0),
   );
-  const corrupt = corruptTable();
-  const verifyEarly = !corrupt || corrupt.early;
+  const { faults } = ctx;
   const verifier = new BackgroundVerifier(ctx);
   try {
     await pool(order, ctx.concurrency, async (table) => {
@@ -65,9 +61,9 @@ export async function copyTables(ctx: CopyContext): Promise<void> {
       } finally {
         verifier.copying(-1);
       }
-      faultPoint(`after-copy:${table.name}`);
-      if (corrupt?.early && corrupt.table === table.name) await corruptOneRow(ctx.target, table.name);
-      if (verifyEarly) verifier.add(table);
+      faults.at(`move:after-copy:${table.name}`);
+      await faults.afterTableCopy(table.name, ctx.target);
+      if (faults.checksBesideCopies) verifier.add(table);
     });
   } finally {
     await verifier.idle();
@@ -75,63 +71,6 @@ export async function copyTables(ctx: CopyContext): Promise<void> {
   verifier.throwIfFailed();
   // an earlier run may have died between dropping a table's indexes and building them
   await buildMissingIndexes(ctx.target, TABLES);
-}
-
-/**
- * Verifies copied tables while others copy, keeping the streams in flight at `concurrency + 1`:
- * one verification beside a full set of copies, more as the copies run out. Verifying one table
- * at a time had left the last ones to be checked one after another on a machine with a core idle
- * (a traced move of the reference dataset spent 1.95 s after its last copy checking tables one
- * after another; 0.8 s now).
- * The first failure stops the rest (those not started stay unverified for verifyTables or a resume).
- */
-class BackgroundVerifier {
-  private readonly queue: TableSpec[] = [];
-  private running = 0;
-  private copies = 0;
-  private failure: { error: unknown } | undefined;
-  private waiters: (() => void)[] = [];
-
-  constructor(private readonly ctx: CopyContext) {}
-
-  add(table: TableSpec): void {
-    this.queue.push(table);
-    this.pump();
-  }
-
-  copying(delta: number): void {
-    this.copies += delta;
-    this.pump();
-  }
-
-  throwIfFailed(): void {
-    if (this.failure) throw this.failure.error;
-  }
-
-  /** Resolves once nothing is queued or running (after a failure: once nothing is running). */
-  async idle(): Promise<void> {
-    while (this.running > 0 || (this.queue.length > 0 && !this.failure)) {
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-  }
-
-  private pump(): void {
-    const { concurrency } = this.ctx;
-    const limit = Math.max(1, Math.min(concurrency, concurrency + 1 - this.copies));
-    while (!this.failure && this.running < limit && this.queue.length > 0) {
-      const table = this.queue.shift()!;
-      this.running++;
-      verifyTable(this.ctx, table)
-        .catch((error: unknown) => {
-          this.failure ??= { error };
-        })
-        .finally(() => {
-          this.running--;
-          this.pump();
-          for (const w of this.waiters.splice(0)) w();
-        });
-    }
-  }
 }
 
 async function stillCopied(ctx: CopyContext, table: TableSpec): Promise<boolean> {
@@ -188,7 +127,6 @@ async function copyTable(ctx: CopyContext, table: TableSpec): Promise<void> {
   const deferred = (ctx.rowCounts.get(table.name) ?? 0) >= deferIndexesFromRows();
   if (deferred) await dropIndexes(ctx.target, table);
   const hasher = new RowTextHasher();
-  const killAt = killAfterRows(table.name);
   const total = ctx.rowCounts.get(table.name);
   const step = `copy ${table.name}`;
   // Row text leaves the source, is hashed in whole pieces and goes into the target's bulk path as
@@ -205,7 +143,7 @@ async function copyTable(ctx: CopyContext, table: TableSpec): Promise<void> {
       yield b.piece;
       loaded += b.rows;
       if ((total ?? 0) >= QUIET_BELOW) progress.update({ step, done: loaded, total, unit: 'rows' });
-      if (killAt !== undefined && loaded >= killAt) faultPoint(`during-copy:${table.name}:${killAt}`);
+      ctx.faults.progressed(`move:rows:${table.name}`, loaded);
     }
   }
   const rows = await bulkLoadText(ctx.target, table, text(), { replace: order === 'natural' });

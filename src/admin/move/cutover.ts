@@ -10,11 +10,11 @@ import {
 } from '../../config/instance-config.js';
 import type { MasterKey } from '../../crypto/master-key.js';
 import { nowIso } from '../../lib/clock.js';
+import type { Faults } from '../../lib/faults.js';
 import type { ProgressReporter } from '../../lib/progress.js';
 import { getMetaJson, META, setMeta } from '../../storage/repositories/metadata-repository.js';
 import type { Storage } from '../../storage/storage.js';
 import type { FenceMarker } from '../instance-context.js';
-import { faultPoint } from './move-faults.js';
 import { deleteTargetMarker, type JournalStore } from './move-journal.js';
 
 export interface CutoverContext {
@@ -26,6 +26,7 @@ export interface CutoverContext {
   /** The target as the config will store it (with its password, sealed on save). */
   targetConnection: ConnectionTarget;
   progress: ProgressReporter;
+  faults: Faults;
 }
 
 /**
@@ -61,7 +62,7 @@ export async function cutover(ctx: CutoverContext): Promise<void> {
     saveConfig(ctx.configFile, cfg);
   }
   if (!j.cutover.configWritten) store.update((x) => (x.cutover.configWritten = nowIso()));
-  faultPoint('after-config');
+  ctx.faults.at('move:after-config');
 
   const fence = await getMetaJson<FenceMarker>(ctx.source.db, META.fence);
   if (!fence || fence.moveId !== j.moveId) {
@@ -70,5 +71,5 @@ export async function cutover(ctx: CutoverContext): Promise<void> {
   }
   if (!j.cutover.fenced) store.update((x) => (x.cutover.fenced = nowIso()));
   progress.update({ step: 'cutover', state: 'done', message: `old database fenced` });
-  faultPoint('after-fence');
+  ctx.faults.at('move:after-fence');
 }

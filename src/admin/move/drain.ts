@@ -47,6 +47,7 @@ export async function drainTasks(
       throw new PreconditionError(
         `${n} task(s) were still running or queued after ${timeoutSeconds} s of draining.`,
         {
+          code: 'DRAIN_TIMEOUT',
           hints: [
             'Wait for them (or cancel them), then run the move again; --drain-timeout SECONDS waits longer.',
           ],

@@ -1,28 +1,27 @@
+import { type Faults, NO_FAULTS } from '../../lib/faults.js';
+import type { Storage } from '../../storage/storage.js';
+
 /**
- * Fault injection for the move's tests, active only under the test runner (CUTTLE_TEST=1).
- * CUTTLE_MOVE_FAULT names one point; when the move reaches it the process kills itself with
- * SIGKILL (no cleanup, no journal flush: the harshest crash there is):
- *   after-preflight, after-maintenance, after-drain, after-schema, after-copy:<table>,
- *   during-copy:<table>:<rows>, after-copy, after-verify, after-config, after-fence, after-start
- * `corrupt:<table>` changes one row of <table> on the target between copy and verify instead;
- * `corrupt-early:<table>` right after that table's copy, before its check beside the other copies.
+ * The database move's crash-test hooks (lib/faults.ts): besides the named points
+ * (`move:after-preflight`, `move:after-copy:<table>`, ... `move:after-start`) and the rows loaded
+ * per table (`move:rows:<table>`), a hook may change rows on the target, the way a faulty disk or
+ * a trigger would, so a test can prove that verification catches it.
  */
-function faultSpec(): string | undefined {
-  if (process.env.CUTTLE_TEST !== '1') return undefined;
-  return process.env.CUTTLE_MOVE_FAULT || undefined;
+export interface MoveFaults extends Faults {
+  /** `table` was copied to `target`, before its check beside the copies of the next tables. */
+  afterTableCopy(table: string, target: Storage): Promise<void>;
+  /** Every table was copied, before the verify step. */
+  beforeVerify(target: Storage): Promise<void>;
+  /**
+   * False when the hook changes the target in `beforeVerify`: the checks that run beside the
+   * copies would pass the table before the change, so every table waits for the verify step.
+   */
+  readonly checksBesideCopies: boolean;
 }
 
-export function faultPoint(point: string): void {
-  if (faultSpec() === point) process.kill(process.pid, 'SIGKILL');
-}
-
-/** Rows after which a copy of `table` dies (`during-copy:<table>:<rows>`), if that fault is set. */
-export function killAfterRows(table: string): number | undefined {
-  const m = /^during-copy:([a-z_]+):(\d+)$/.exec(faultSpec() ?? '');
-  return m && m[1] === table ? Number(m[2]) : undefined;
-}
-
-export function corruptTable(): { table: string; early: boolean } | undefined {
-  const m = /^corrupt(-early)?:([a-z_]+)$/.exec(faultSpec() ?? '');
-  return m ? { table: m[2]!, early: !!m[1] } : undefined;
-}
+export const NO_MOVE_FAULTS: MoveFaults = {
+  ...NO_FAULTS,
+  afterTableCopy: async () => {},
+  beforeVerify: async () => {},
+  checksBesideCopies: true,
+};

@@ -7,7 +7,7 @@ import type { ConnectionTarget } from '../../config/connection-string.js';
 import { openConnection, type StoredConnection, sealConnection } from '../../config/instance-config.js';
 import type { MasterKey } from '../../crypto/master-key.js';
 import { nowIso } from '../../lib/clock.js';
-import { PreconditionError } from '../../lib/errors.js';
+import { type ErrorKind, PreconditionError } from '../../lib/errors.js';
 import { deleteMeta, getMeta, setMeta } from '../../storage/repositories/metadata-repository.js';
 import type { Database } from '../../storage/schema/database-types.js';
 import type { ReadOrder } from '../../storage/table-reader.js';
@@ -32,6 +32,13 @@ export const PHASES = [
 ] as const;
 export type MovePhase = (typeof PHASES)[number];
 
+/** A move id: `move-<UTC stamp>-<hex>` as newMoveId makes it (the REST API and --move-id check it). */
+export const MOVE_ID_PATTERN = /^move-[A-Za-z0-9-]{1,80}$/;
+
+export function isMoveId(id: string): boolean {
+  return MOVE_ID_PATTERN.test(id);
+}
+
 export type TableState = 'pending' | 'copying' | 'copied';
 
 export interface TableJournal {
@@ -50,6 +57,18 @@ export interface TableJournal {
   verified?: boolean;
 }
 
+/** Why a move stopped (move-failure.ts makes it from the error). */
+export interface MoveFailure {
+  /** The phase the move was in. */
+  phase: MovePhase;
+  message: string;
+  /** The error's kind (lib/errors.ts), which gives the exit code and the HTTP status. */
+  kind: ErrorKind;
+  /** The error's stable code, when it has one. */
+  code?: string;
+  at: string;
+}
+
 export interface MoveJournal {
   format: 'cuttle-move-journal/1';
   moveId: string;
@@ -57,8 +76,12 @@ export interface MoveJournal {
   created: string;
   updated: string;
   phase: MovePhase;
-  /** Set when the move stopped on an error (it can be resumed unless phase is 'done'). */
+  /** The message of the error the move stopped on (as Cuttle 0.3 wrote it); see `failure`. */
   failed?: string;
+  /** Set when the move stopped on an error (it can be resumed unless phase is 'done'). */
+  failure?: MoveFailure;
+  /** The process running the move (each run, a resume too, records itself). */
+  runner?: { pid: number; started: string };
   source: StoredConnection;
   sourceDescription: string;
   target: StoredConnection;
@@ -149,10 +172,10 @@ export function loadJournal(file: string): MoveJournal {
   try {
     j = readJsonFile<MoveJournal>(file);
   } catch {
-    throw new PreconditionError(`The move journal ${file} cannot be read.`);
+    throw new PreconditionError(`The move journal ${file} cannot be read.`, { code: 'MOVE_JOURNAL_INVALID' });
   }
   if (j.format !== 'cuttle-move-journal/1') {
-    throw new PreconditionError(`${file} is not a Cuttle move journal.`);
+    throw new PreconditionError(`${file} is not a Cuttle move journal.`, { code: 'MOVE_JOURNAL_INVALID' });
   }
   return j;
 }
@@ -163,7 +186,7 @@ export function unfinishedJournals(home: string): { file: string; journal: MoveJ
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
-    .filter((f) => /^move-.*\.json$/.test(f))
+    .filter((f) => f.endsWith('.json') && isMoveId(f.slice(0, -'.json'.length)))
     .map((f) => {
       const file = path.join(dir, f);
       try {

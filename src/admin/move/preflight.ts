@@ -11,7 +11,7 @@ import {
 } from '../../config/connection-string.js';
 import { sealKeyBundle } from '../../crypto/key-bundle.js';
 import { CuttleError } from '../../lib/errors.js';
-import { schemaStatus } from '../../storage/migrator.js';
+import { type SchemaStatus, schemaStatus } from '../../storage/migrator.js';
 import { TABLES } from '../../storage/schema/tables.js';
 import { openStorage, type Storage } from '../../storage/storage.js';
 import { countRows } from '../../storage/table-counts.js';
@@ -50,12 +50,37 @@ function versionAtLeast(v: string, min: number[]): boolean {
   return true;
 }
 
+/** What the checks share: the input, the plan they fill in, and the target once it is open. */
+interface Preflight {
+  input: PreflightInput;
+  plan: MovePlan;
+  sourceStatus: SchemaStatus;
+  targetStorage?: Storage;
+  targetWasEmpty: boolean;
+}
+
+type Check = (p: Preflight) => Promise<void> | void;
+
+/**
+ * The checks in the order they run. Every check runs (one that needs the open target skips
+ * itself when it could not be opened), so all problems are reported together, each with its fix.
+ */
+const CHECKS: Check[] = [
+  targetIsNotTheSource,
+  remoteTargetHasPassword,
+  targetReachable,
+  targetEngineVersion,
+  targetPrivileges,
+  targetEmpty,
+  targetFreeSpace,
+  sourceSchemaCurrent,
+  masterKeySaved,
+  countSourceRows,
+];
+
 /** Every check before anything changes; all problems are collected and reported together. */
 export async function runPreflight(input: PreflightInput): Promise<PreflightResult> {
-  const { inst, source, target, options } = input;
-  const problems: PreflightProblem[] = [];
-  const warnings: string[] = [];
-  const targetDescription = describeTarget(target);
+  const { inst, source } = input;
   const sourceStatus = await schemaStatus(source);
   const plan: MovePlan = {
     moveId: input.moveId,
@@ -66,111 +91,135 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
       sizeBytes: await source.dialect.databaseSize(source.db).catch(() => undefined),
       schemaVersion: sourceStatus.version,
     },
-    target: { description: targetDescription, exists: true },
+    target: { description: describeTarget(input.target), exists: true },
     keyId: inst.key.id,
     resumeOf: input.resumeMoveId,
     tables: [],
     steps: [...MOVE_STEPS],
-    warnings,
-    problems,
+    warnings: [],
+    problems: [],
   };
+  const p: Preflight = { input, plan, sourceStatus, targetWasEmpty: false };
+  for (const check of CHECKS) await check(p);
+  return { plan, targetStorage: p.targetStorage, targetWasEmpty: p.targetWasEmpty };
+}
 
-  if (sameDatabase(source.target, target)) {
-    problems.push({
+function targetIsNotTheSource({ input, plan }: Preflight): void {
+  if (sameDatabase(input.source.target, input.target)) {
+    plan.problems.push({
       check: 'target',
-      message: `The target ${targetDescription} is the database the instance uses now.`,
+      message: `The target ${plan.target.description} is the database the instance uses now.`,
       fix: ['Give --to the connection string of the new, empty database.'],
     });
   }
+}
+
+function remoteTargetHasPassword({ input, plan }: Preflight): void {
+  const { target } = input;
   if (isServerTarget(target) && !isLoopbackHost(target.host) && !target.password) {
-    warnings.push(
+    plan.warnings.push(
       `The connection string for ${target.host} has no password. Authentication without one (peer/ident, a socket, or a trust rule) usually only works for local connections; the service will reach this server over the network. Use the password form: ${formatTarget({ ...target, password: 'PASSWORD' })}`,
     );
   }
+}
 
-  let targetStorage: Storage | undefined;
-  let targetWasEmpty = false;
-  if (problems.length === 0) {
-    try {
-      targetStorage = await openTarget(target, !options.dryRun, plan);
-    } catch (err) {
-      problems.push(fromError('target reachable', err));
-    }
+/** Opens the target (creating the database unless this is a dry run); later checks use it. */
+async function targetReachable(p: Preflight): Promise<void> {
+  if (p.plan.problems.length) return;
+  try {
+    p.targetStorage = await openTarget(p.input.target, !p.input.options.dryRun, p.plan);
+  } catch (err) {
+    p.plan.problems.push(fromError('target reachable', err));
+    return;
   }
-  if (targetStorage) {
-    const d = targetStorage.dialect;
-    plan.target.engine = d.label;
-    plan.target.user = await d.currentUser(targetStorage.db).catch(() => undefined);
-    const family = d.label.split(' ')[0]!;
-    const min = MIN_VERSIONS[family];
-    if (min && !versionAtLeast(d.serverVersion, min)) {
-      problems.push({
-        check: 'engine version',
-        message: `${d.label} is too old: Cuttle needs ${family} ${min.join('.')} or newer (for SKIP LOCKED and the schema).`,
-        fix: ['Upgrade the target server, or move to another one.'],
-      });
-    }
-    const priv = await d.checkPrivileges(targetStorage.db);
-    if (priv.missing.length) {
-      const user = plan.target.user?.split('@')[0] ?? 'USER';
-      problems.push({
-        check: 'privileges',
-        message: `User "${plan.target.user}" lacks privileges Cuttle needs on ${targetDescription}: ${priv.missing.join('; ')}.`,
-        fix: [
-          `As a privileged user: cuttle database grant --user ${user} --storage-connection-string "<a privileged connection string for that database>"`,
-          'or run this SQL:',
-          ...priv.fix.map((s) => `  ${s}`),
-        ],
-      });
-    }
-    const status = await schemaStatus(targetStorage);
-    targetWasEmpty = status.state === 'empty';
-    if (status.state !== 'empty') {
-      const marker =
-        status.state === 'foreign'
-          ? undefined
-          : await readTargetMarker(targetStorage.db).catch(() => undefined);
-      const ours = !!input.resumeMoveId && (marker === input.resumeMoveId || marker === undefined);
-      if (!ours) {
-        problems.push({
-          check: 'target empty',
-          message: marker
-            ? `The target ${targetDescription} holds the unfinished move ${marker}.`
-            : `The target ${targetDescription} is not empty (${status.state === 'foreign' ? `tables: ${status.foreignTables.join(', ')}` : `a Cuttle schema, version ${status.version}`}).`,
-          fix: marker
-            ? ['Continue it with `cuttle database move --resume`, or drop and recreate the target database.']
-            : ['Give the move an empty database (drop and recreate it, or choose another name).'],
-        });
-      }
-    }
-    const free = await d.freeSpace(targetStorage.db).catch(() => undefined);
-    plan.target.freeBytes = free;
-    const need = plan.source.sizeBytes;
-    if (free !== undefined && need !== undefined && free < need * 1.2) {
-      problems.push({
-        check: 'free space',
-        message: `The target has ${(free / 1048576).toFixed(0)} MB free; the source uses ${(need / 1048576).toFixed(0)} MB (20% headroom needed).`,
-        fix: ['Free space on the target, or move to a larger volume.'],
-      });
-    } else if (free === undefined) {
-      warnings.push(
-        `${d.label} does not tell its free space; make sure the target has room for ${need ? `${(need / 1048576).toFixed(1)} MB` : 'the data'} or more.`,
-      );
-    }
-  }
+  if (!p.targetStorage) return;
+  p.plan.target.engine = p.targetStorage.dialect.label;
+  p.plan.target.user = await p.targetStorage.dialect.currentUser(p.targetStorage.db).catch(() => undefined);
+}
 
-  if (sourceStatus.state !== 'current') {
-    problems.push({
-      check: 'schema version',
-      message: `The source schema is ${sourceStatus.state} (version ${sourceStatus.version}, this Cuttle ${sourceStatus.latest}).`,
-      fix: ['Run `cuttle database upgrade` first (take a backup), then move.'],
+function targetEngineVersion({ targetStorage, plan }: Preflight): void {
+  if (!targetStorage) return;
+  const d = targetStorage.dialect;
+  const family = d.label.split(' ')[0]!;
+  const min = MIN_VERSIONS[family];
+  if (min && !versionAtLeast(d.serverVersion, min)) {
+    plan.problems.push({
+      check: 'engine version',
+      message: `${d.label} is too old: Cuttle needs ${family} ${min.join('.')} or newer (for SKIP LOCKED and the schema).`,
+      fix: ['Upgrade the target server, or move to another one.'],
     });
   }
+}
 
-  await checkKeySaved(input, problems, warnings);
+async function targetPrivileges({ targetStorage, plan }: Preflight): Promise<void> {
+  if (!targetStorage) return;
+  const priv = await targetStorage.dialect.checkPrivileges(targetStorage.db);
+  if (!priv.missing.length) return;
+  const user = plan.target.user?.split('@')[0] ?? 'USER';
+  plan.problems.push({
+    check: 'privileges',
+    message: `User "${plan.target.user}" lacks privileges Cuttle needs on ${plan.target.description}: ${priv.missing.join('; ')}.`,
+    fix: [
+      `As a privileged user: cuttle database grant --user ${user} --storage-connection-string "<a privileged connection string for that database>"`,
+      'or run this SQL:',
+      ...priv.fix.map((s) => `  ${s}`),
+    ],
+  });
+}
 
-  for (const t of TABLES) plan.tables.push({ name: t.name, rows: await countRows(source.db, t.name) });
-  return { plan, targetStorage, targetWasEmpty };
+/** Empty, or (when resuming) holding only this move's work, recognised by its marker row. */
+async function targetEmpty(p: Preflight): Promise<void> {
+  const { targetStorage, plan, input } = p;
+  if (!targetStorage) return;
+  const status = await schemaStatus(targetStorage);
+  p.targetWasEmpty = status.state === 'empty';
+  if (status.state === 'empty') return;
+  const marker =
+    status.state === 'foreign' ? undefined : await readTargetMarker(targetStorage.db).catch(() => undefined);
+  const ours = !!input.resumeMoveId && (marker === input.resumeMoveId || marker === undefined);
+  if (ours) return;
+  const description = plan.target.description;
+  plan.problems.push({
+    check: 'target empty',
+    message: marker
+      ? `The target ${description} holds the unfinished move ${marker}.`
+      : `The target ${description} is not empty (${status.state === 'foreign' ? `tables: ${status.foreignTables.join(', ')}` : `a Cuttle schema, version ${status.version}`}).`,
+    fix: marker
+      ? ['Continue it with `cuttle database move --resume`, or drop and recreate the target database.']
+      : ['Give the move an empty database (drop and recreate it, or choose another name).'],
+  });
+}
+
+async function targetFreeSpace({ targetStorage, plan }: Preflight): Promise<void> {
+  if (!targetStorage) return;
+  const d = targetStorage.dialect;
+  const free = await d.freeSpace(targetStorage.db).catch(() => undefined);
+  plan.target.freeBytes = free;
+  const need = plan.source.sizeBytes;
+  if (free !== undefined && need !== undefined && free < need * 1.2) {
+    plan.problems.push({
+      check: 'free space',
+      message: `The target has ${(free / 1048576).toFixed(0)} MB free; the source uses ${(need / 1048576).toFixed(0)} MB (20% headroom needed).`,
+      fix: ['Free space on the target, or move to a larger volume.'],
+    });
+  } else if (free === undefined) {
+    plan.warnings.push(
+      `${d.label} does not tell its free space; make sure the target has room for ${need ? `${(need / 1048576).toFixed(1)} MB` : 'the data'} or more.`,
+    );
+  }
+}
+
+function sourceSchemaCurrent({ sourceStatus, plan }: Preflight): void {
+  if (sourceStatus.state === 'current') return;
+  plan.problems.push({
+    check: 'schema version',
+    message: `The source schema is ${sourceStatus.state} (version ${sourceStatus.version}, this Cuttle ${sourceStatus.latest}).`,
+    fix: ['Run `cuttle database upgrade` first (take a backup), then move.'],
+  });
+}
+
+async function countSourceRows({ input, plan }: Preflight): Promise<void> {
+  for (const t of TABLES) plan.tables.push({ name: t.name, rows: await countRows(input.source.db, t.name) });
 }
 
 async function openTarget(
@@ -196,8 +245,9 @@ async function openTarget(
 }
 
 /** Step 2 of the seed: the master key must be saved before the data leaves. */
-async function checkKeySaved(input: PreflightInput, problems: PreflightProblem[], warnings: string[]) {
+async function masterKeySaved({ input, plan }: Preflight): Promise<void> {
   const { options, inst } = input;
+  const { problems, warnings } = plan;
   if (options.keyBundleFile) {
     if (!options.passphraseFile) {
       problems.push({

@@ -19,6 +19,16 @@ export interface LocalService {
   nodeName?: string;
 }
 
+/** The background supervisor of the node (`cuttle service --start` without systemd), if it runs. */
+function supervisorPid(home: string): number | undefined {
+  try {
+    const pid = Number.parseInt(fs.readFileSync(path.join(home, 'run', 'supervisor.pid'), 'utf8').trim(), 10);
+    return pid > 0 && pid !== process.pid && pidAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function localService(home: string): LocalService {
   const run = path.join(home, 'run');
   let pid: number | undefined;
@@ -38,7 +48,11 @@ export function localService(home: string): LocalService {
   return { running: pid !== undefined && pid !== process.pid && pidAlive(pid), pid, nodeId, nodeName };
 }
 
-/** SIGTERM to the local node (it drains and exits), then waits for the process to end. */
+/**
+ * SIGTERM to the local node (it drains and exits), through its supervisor when it has one (which
+ * passes it on and then does not restart the node), and waits until both have ended, so that
+ * `cuttle service --start` afterwards starts a fresh one.
+ */
 export async function stopLocalService(
   home: string,
   timeoutMs: number,
@@ -47,13 +61,17 @@ export async function stopLocalService(
   const svc = localService(home);
   if (!svc.running || !svc.pid) return svc;
   progress.update({ step: 'stop service', message: `stopping the local node (pid ${svc.pid})` });
-  process.kill(svc.pid, 'SIGTERM');
+  const supervisor = supervisorPid(home);
+  process.kill(supervisor ?? svc.pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
-  while (pidAlive(svc.pid)) {
+  while (pidAlive(svc.pid) || (supervisor !== undefined && pidAlive(supervisor))) {
     if (Date.now() > deadline) {
       throw new PreconditionError(
         `The local Cuttle service (pid ${svc.pid}) did not stop within ${Math.round(timeoutMs / 1000)} s.`,
-        { hints: ['Stop it with `cuttle service --stop`, then run the move again with --resume.'] },
+        {
+          code: 'SERVICE_STOP_TIMEOUT',
+          hints: ['Stop it with `cuttle service --stop`, then run the move again with --resume.'],
+        },
       );
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -74,6 +92,7 @@ export function nodesStillRunning(rows: LiveNode[]): PreconditionError {
   return new PreconditionError(
     `${rows.length} other node(s) of this instance are still running against the database: ${rows.map((r) => `${r.name} on ${r.host} (last seen ${r.lastSeen})`).join(', ')}.`,
     {
+      code: 'NODES_STILL_RUNNING',
       hints: [
         'Stop the service on each of them (`cuttle service --stop`), then run the move again with --resume.',
       ],

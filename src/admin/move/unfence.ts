@@ -15,7 +15,9 @@ export async function unfenceDatabase(target: ConnectionTarget, key: MasterKey):
     await checkStorage(storage, key, { allowFenced: true });
     const fence = await getMetaJson<FenceMarker>(storage.db, META.fence);
     if (!fence) {
-      throw new PreconditionError(`The database at ${describeTarget(target)} is not fenced.`);
+      throw new PreconditionError(`The database at ${describeTarget(target)} is not fenced.`, {
+        code: 'NOT_FENCED',
+      });
     }
     await deleteMeta(storage.db, META.fence);
     return fence;

@@ -7,9 +7,11 @@ import { TABLES } from '../../storage/schema/tables.js';
 import type { Storage } from '../../storage/storage.js';
 import { hashTable, hashTableMatching } from '../../storage/table-hash.js';
 import { type ReadOrder, readTable } from '../../storage/table-reader.js';
-import { QUIET_BELOW } from './copy-tables.js';
 import { type JournalStore, TARGET_MARKER_KEY } from './move-journal.js';
 import { pool } from './pool.js';
+
+/** Tables smaller than this report only their end (a line per batch would be noise). */
+export const QUIET_BELOW = 10_000;
 
 /** The target's own marker row is not data of the instance: it is left out of every comparison. */
 function rowsOf(storage: Storage, table: TableSpec, isTarget: boolean) {
@@ -80,6 +82,7 @@ export async function verifyTable(ctx: Omit<VerifyContext, 'concurrency'>, table
     throw new RuntimeFailure(
       `Verification failed for table ${table.name}: the target has ${got.rows} rows (source ${entry.rows})${diff ? `; first difference at ${diff}` : ''}.`,
       {
+        code: 'MOVE_VERIFY_FAILED',
         hints: [
           'The move stopped before cutover: the instance still uses the old database, which is unchanged.',
           'Look at the target server (disk, encoding, triggers), then run `cuttle database move --resume` to copy the table again.',

@@ -44,6 +44,7 @@ export async function replicate(input: ReplicateInput): Promise<ReplicateResult>
   if (!hasKeyInput(key)) {
     throw new UsageError(
       'replicate needs the key of the archive: --passphrase-file F or --master-key-file F.',
+      { code: 'OPTION_MISSING' },
     );
   }
   const restore = await restoreBackup({
@@ -54,7 +55,8 @@ export async function replicate(input: ReplicateInput): Promise<ReplicateResult>
     home: input.home,
     progress,
   });
-  if (!restore.instance) throw new PreconditionError('The restore created no instance.');
+  if (!restore.instance)
+    throw new PreconditionError('The restore created no instance.', { code: 'REPLICA_FAILED' });
   try {
     let inst = loadInstance({ instance: input.instance });
     const storage = await openInstanceStorage(inst);
@@ -97,6 +99,7 @@ export async function replicate(input: ReplicateInput): Promise<ReplicateResult>
     throw new PreconditionError(
       `The archive was restored as instance "${input.instance}", but making it a safe replica failed: do not start it.`,
       {
+        code: 'REPLICA_FAILED',
         cause: err,
         details: [err instanceof Error ? err.message : String(err)],
         hints: [

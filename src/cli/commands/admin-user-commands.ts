@@ -63,7 +63,8 @@ export function register(program: Command) {
     .option('--password <password>', 'the password')
     .option('--api-key <key>', 'register this exact API key (API-...) for the user')
     .action(async (o) => {
-      if (!isRole(o.role)) throw new UsageError('--role must be deployer or administrator.');
+      if (!isRole(o.role))
+        throw new UsageError('--role must be deployer or administrator.', { code: 'OPTION_INVALID' });
       const role = o.role;
       await withStorage(o, async (storage) => {
         const actor = cliActor();

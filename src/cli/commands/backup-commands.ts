@@ -2,12 +2,7 @@ import path from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { archiveExtension } from '../../admin/backup/archive-compression.js';
 import { writeBackup } from '../../admin/backup/backup-create.js';
-import {
-  archiveKey,
-  configuredPassphrase,
-  hasKeyInput,
-  readPassphraseFile,
-} from '../../admin/backup/backup-key.js';
+import { checkArchiveKey, configuredPassphrase, readPassphraseFile } from '../../admin/backup/backup-key.js';
 import { listArchives } from '../../admin/backup/backup-list.js';
 import { restoreBackup } from '../../admin/backup/backup-restore.js';
 import {
@@ -21,7 +16,7 @@ import { readAndVerify } from '../../admin/backup/backup-verify.js';
 import { loadInstance, openInstanceStorage } from '../../admin/instance-context.js';
 import { parseConnectionString } from '../../config/connection-string.js';
 import { resolvePath } from '../../config/instance-config.js';
-import { CuttleError, UsageError } from '../../lib/errors.js';
+import { UsageError } from '../../lib/errors.js';
 import { EXIT_PRECONDITION } from '../../lib/exit-codes.js';
 import { consoleProgress } from '../../lib/progress.js';
 import { intOption, withInstance } from '../instance-options.js';
@@ -59,7 +54,9 @@ export function register(program: Command) {
     .option('--format <format>', 'text or json', 'text')
     .action(async (o) => {
       if (!o.files && !o.database)
-        throw new UsageError('--no-files with --no-database leaves nothing to back up.');
+        throw new UsageError('--no-files with --no-database leaves nothing to back up.', {
+          code: 'OPTIONS_CONFLICT',
+        });
       const inst = loadInstance(o);
       // the instance's backup passphrase (configure --backup-passphrase-file) unless one is given
       const passphrase = o.passphraseFile
@@ -143,7 +140,9 @@ export function register(program: Command) {
     .option('--format <format>', 'text or json', 'text')
     .action(async (o) => {
       if (o.off && (o.set || o.retention !== undefined))
-        throw new UsageError('--off cannot be combined with --set or --retention.');
+        throw new UsageError('--off cannot be combined with --set or --retention.', {
+          code: 'OPTIONS_CONFLICT',
+        });
       const inst = loadInstance(o);
       const storage = await openInstanceStorage(inst);
       try {
@@ -156,7 +155,10 @@ export function register(program: Command) {
         if (o.set) s = await setBackupSchedule(storage.db, { schedule: o.set, retention: o.retention });
         else if (o.retention !== undefined) {
           const old = await readBackupSchedule(storage.db);
-          if (!old) throw new UsageError('There is no backup schedule yet: give --set SCHEDULE too.');
+          if (!old)
+            throw new UsageError('There is no backup schedule yet: give --set SCHEDULE too.', {
+              code: 'OPTION_MISSING',
+            });
           s = await setBackupSchedule(storage.db, { schedule: old.schedule, retention: o.retention });
         } else s = await readBackupSchedule(storage.db);
         if (o.format === 'json') return outJson({ schedule: s ?? null });
@@ -189,17 +191,9 @@ export function register(program: Command) {
       const archive = path.resolve(file);
       const passphrase = o.passphraseFile ? readPassphraseFile(o.passphraseFile) : undefined;
       const c = await readAndVerify(archive, consoleProgress());
-      const problems = [...c.problems];
-      let key = 'not checked (give --passphrase-file or --master-key-file)';
-      if (hasKeyInput({ passphrase, masterKeyFile: o.masterKeyFile }) && !c.problems.length) {
-        try {
-          const k = await archiveKey(c, { passphrase, masterKeyFile: o.masterKeyFile });
-          key = `ok (key ${k.id} decrypts the canary${passphrase ? ', from the key bundle' : ''})`;
-        } catch (err) {
-          key = `FAILED: ${err instanceof CuttleError ? err.message : String(err)}`;
-          problems.push(`key: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      }
+      const check = await checkArchiveKey(c, { passphrase, masterKeyFile: o.masterKeyFile });
+      const problems = check.problem ? [...c.problems, check.problem] : [...c.problems];
+      const key = check.summary;
       const m = c.manifest;
       if (o.format === 'json') {
         outJson({ file: archive, ok: problems.length === 0, problems, key, manifest: m, checks: c.checks });

@@ -2,11 +2,12 @@ import type { Command } from '@commander-js/extra-typings';
 import { configureInstance } from '../../admin/configure.js';
 import { keyFileOf, loadInstance } from '../../admin/instance-context.js';
 import { describeStored, resolvePath } from '../../config/instance-config.js';
+import { type CliContext, DEFAULT_CLI_CONTEXT } from '../cli-context.js';
 import { intOption, withInstance } from '../instance-options.js';
 import { out, outFields, outJson } from '../output.js';
 import { runMoveHome } from './path-commands.js';
 
-export function register(program: Command) {
+export function register(program: Command, { faults }: CliContext = DEFAULT_CLI_CONTEXT) {
   withInstance(program.command('configure'))
     .description('change instance settings')
     .option('--storage-connection-string <cs>', 'point the instance at another database (validated first)')
@@ -24,7 +25,7 @@ export function register(program: Command) {
     .option('--keep-old', 'with --home: keep the old copy')
     .action(async (o) => {
       const inst = loadInstance(o);
-      if (o.home) return runMoveHome(inst, { ...o, home: o.home });
+      if (o.home) return runMoveHome(inst, { ...o, home: o.home }, faults);
       const r = await configureInstance(inst, {
         storageConnectionString: o.storageConnectionString,
         listen: o.listen,

@@ -6,6 +6,7 @@ import { suppliedKey } from '../../crypto/key-source.js';
 import type { MasterKey } from '../../crypto/master-key.js';
 import { PreconditionError } from '../../lib/errors.js';
 import { EXIT_PRECONDITION } from '../../lib/exit-codes.js';
+import { type CliContext, DEFAULT_CLI_CONTEXT } from '../cli-context.js';
 import { withInstance } from '../instance-options.js';
 import { out, outFields, outJson } from '../output.js';
 import { registerMoveCommands } from './move-commands.js';
@@ -26,7 +27,7 @@ function resolveTarget(o: TargetOpts): { target: ConnectionTarget; key: MasterKe
   return { target: inst.target, key: inst.key };
 }
 
-export function register(program: Command) {
+export function register(program: Command, ctx: CliContext = DEFAULT_CLI_CONTEXT) {
   const database = program.command('database').description('create, upgrade, check and grant the database');
 
   withInstance(database.command('create'))
@@ -48,6 +49,7 @@ export function register(program: Command) {
       if (!key)
         throw new PreconditionError(
           'Upgrading needs the master key (--master-key-file or CUTTLE_MASTER_KEY).',
+          { code: 'MASTER_KEY_MISSING' },
         );
       const r = await upgradeDatabase(target, key);
       out(
@@ -99,5 +101,5 @@ export function register(program: Command) {
       for (const s of statements) out(`  ${s}`);
     });
 
-  registerMoveCommands(database as never);
+  registerMoveCommands(database as never, ctx);
 }

@@ -17,14 +17,18 @@ export function register(program: Command) {
     .action(async (o) => {
       if (o.config) {
         if (o.home || o.storageConnectionString)
-          throw new UsageError('--config cannot be combined with --home or --storage-connection-string.');
+          throw new UsageError('--config cannot be combined with --home or --storage-connection-string.', {
+            code: 'OPTIONS_CONFLICT',
+          });
         const r = registerExistingConfig(o.instance, o.config);
         if (o.format === 'json') return outJson(r);
         out(`Registered instance "${r.name}" from ${r.configFile} (home ${r.home}).`);
         return;
       }
       if (!o.home)
-        throw new UsageError('create-instance needs --home DIR (or --config FILE to re-register).');
+        throw new UsageError('create-instance needs --home DIR (or --config FILE to re-register).', {
+          code: 'OPTION_MISSING',
+        });
       const r = await createInstance({
         name: o.instance,
         home: o.home,

@@ -5,6 +5,7 @@ import { rotateMasterKey } from '../../admin/master-key/rotate-master-key.js';
 import { setMasterKey } from '../../admin/master-key/set-master-key.js';
 import { UsageError } from '../../lib/errors.js';
 import { consoleProgress } from '../../lib/progress.js';
+import { type CliContext, DEFAULT_CLI_CONTEXT } from '../cli-context.js';
 import { withInstance } from '../instance-options.js';
 import { out, outJson, outTable } from '../output.js';
 
@@ -19,7 +20,7 @@ function printCounts(counts: ColumnCount[], verb: string): void {
   );
 }
 
-export function register(program: Command) {
+export function register(program: Command, { faults }: CliContext = DEFAULT_CLI_CONTEXT) {
   withInstance(program.command('rotate-master-key'))
     .description('re-encrypt every sensitive value under a new master key (all nodes stopped)')
     .option('--i-really-want-to-rotate-my-master-key', 'confirm the rotation')
@@ -30,13 +31,14 @@ export function register(program: Command) {
     .action(async (o) => {
       if (!o.resume && (!o.iReallyWantToRotateMyMasterKey || !o.iHaveBackedUpMyDatabase)) {
         throw new UsageError('Rotating the master key needs two confirmations.', {
+          code: 'CONFIRMATION_REQUIRED',
           hints: [
             'Back up the database and the config, stop every node, then run:',
             '  cuttle rotate-master-key --i-really-want-to-rotate-my-master-key --i-have-backed-up-my-database',
           ],
         });
       }
-      const r = await rotateMasterKey({ ...o, progress: consoleProgress() });
+      const r = await rotateMasterKey({ ...o, progress: consoleProgress(), faults });
       if (o.format === 'json') return outJson(r);
       if (!r.rotated) {
         out(
@@ -64,7 +66,7 @@ export function register(program: Command) {
       "the full connection string, if the config's password cannot be opened",
     )
     .action(async (o) => {
-      const r = await setMasterKey(o);
+      const r = await setMasterKey({ ...o, faults });
       out(
         r.changed
           ? `Instance "${r.instance}" now uses master key ${r.keyId} (was ${r.previousKeyId ?? 'none'}); saved in ${r.keyFile}.`
@@ -87,6 +89,7 @@ export function register(program: Command) {
         ...o,
         confirmed: !!o.iReallyWantToResetAllMySensitiveData,
         skipCurrentKeyTest: o.skipCurrentMasterKeyTest,
+        faults,
       });
       if (o.format === 'json') return outJson(r);
       out(`Instance "${r.instance}" has a new master key (${r.newKeyId}) in ${r.keyFile}.`);

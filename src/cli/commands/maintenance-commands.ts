@@ -21,7 +21,8 @@ export function register(program: Command) {
     .option('--format <format>', 'text or json', 'text')
     .action(async (o) => {
       const chosen = [o.on, o.off, o.status].filter(Boolean).length;
-      if (chosen > 1) throw new UsageError('Choose one of --on, --off and --status.');
+      if (chosen > 1)
+        throw new UsageError('Choose one of --on, --off and --status.', { code: 'OPTIONS_CONFLICT' });
       const storage = await openInstanceStorage(loadInstance(o));
       try {
         let state = await getMaintenance(storage.db);

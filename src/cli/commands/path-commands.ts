@@ -3,7 +3,9 @@ import { moveFolders } from '../../admin/home/move-folders.js';
 import { type MoveHomeResult, moveHome } from '../../admin/home/move-home.js';
 import { type Instance, loadInstance } from '../../admin/instance-context.js';
 import { UsageError } from '../../lib/errors.js';
+import type { Faults } from '../../lib/faults.js';
 import { consoleProgress } from '../../lib/progress.js';
+import { type CliContext, DEFAULT_CLI_CONTEXT } from '../cli-context.js';
 import { withInstance } from '../instance-options.js';
 import { out, outJson } from '../output.js';
 
@@ -22,16 +24,19 @@ export async function runMoveHome(
     nodeName?: string;
     taskCap?: number;
   },
+  faults?: Faults,
 ): Promise<void> {
   if ([o.storageConnectionString, o.listen, o.nodeName, o.taskCap].some((v) => v !== undefined)) {
     throw new UsageError(
       '--home moves the home directory on its own: change other settings in a separate command.',
+      { code: 'OPTIONS_CONFLICT' },
     );
   }
   const r: MoveHomeResult = await moveHome(inst, {
     newHome: o.home,
     keepOld: o.keepOld,
     progress: consoleProgress(),
+    faults,
   });
   out(
     `Moved the home of instance "${r.instance}" from ${r.from} to ${r.to}: ${r.files} files, ${mb(r.bytes)}, each verified (size and SHA-256).`,
@@ -53,7 +58,7 @@ export async function runMoveHome(
   }
 }
 
-export function register(program: Command) {
+export function register(program: Command, { faults }: CliContext = DEFAULT_CLI_CONTEXT) {
   withInstance(program.command('path'))
     .description('move the artifacts, packages or backups folder (copied, verified, then switched)')
     .option('--artifacts <dir>', 'the new artifacts folder')
@@ -67,6 +72,7 @@ export function register(program: Command) {
         folders: { artifacts: o.artifacts, packages: o.packages, backups: o.backups },
         keepOld: o.keepOld,
         progress: consoleProgress(),
+        faults,
       });
       if (o.format === 'json') return outJson(moved);
       for (const m of moved) {

@@ -46,6 +46,7 @@ export function register(program: Command) {
       if (chosen.length !== 1) {
         throw new UsageError(
           'Give exactly one of --install, --uninstall, --start, --stop, --restart, --status.',
+          { code: 'OPTIONS_CONFLICT' },
         );
       }
       const action = chosen[0]!;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { requireArchiveCanary } from '../../admin/backup/backup-key.js';
+import { checkArchiveKey } from '../../admin/backup/backup-key.js';
 import { listArchives } from '../../admin/backup/backup-list.js';
 import {
   type BackupSchedule,
@@ -14,7 +14,7 @@ import { backupsFolder, enqueueBackup, isScheduledArchive } from '../../admin/ba
 import { readAndVerify } from '../../admin/backup/backup-verify.js';
 import { requireAdministrator } from '../../core/actor.js';
 import { requireTask, taskResource } from '../../core/task-view-service.js';
-import { CuttleError, NotFoundError, UsageError } from '../../lib/errors.js';
+import { NotFoundError, UsageError } from '../../lib/errors.js';
 import type { App, RouteDeps } from '../route-deps.js';
 import { Bool, Int, NStr, responses, Str, StrList } from '../schemas/common-schemas.js';
 import { ServerTaskSchema } from '../schemas/resource-schemas.js';
@@ -86,15 +86,18 @@ function scheduleResource(s: BackupSchedule | undefined) {
  * Nothing outside the backups folder is ever read.
  */
 export function archiveInFolder(folder: string, file: string): string {
-  if (!file || file.includes('\0')) throw new UsageError('File is required: the name of an archive.');
+  if (!file || file.includes('\0'))
+    throw new UsageError('File is required: the name of an archive.', { code: 'REQUEST_INVALID' });
   const dir = path.resolve(folder);
   const abs = path.resolve(dir, file);
   if (path.dirname(abs) !== dir) {
     throw new UsageError(`File must name an archive in the backups folder ${dir}.`, {
+      code: 'REQUEST_INVALID',
       hints: ['Give the file name as GET /api/admin/backups lists it.'],
     });
   }
-  if (!fs.existsSync(abs)) throw new NotFoundError(`There is no archive ${path.basename(abs)} in ${dir}.`);
+  if (!fs.existsSync(abs))
+    throw new NotFoundError(`There is no archive ${path.basename(abs)} in ${dir}.`, { code: 'NOT_FOUND' });
   return abs;
 }
 
@@ -171,24 +174,14 @@ export function backupRoutes(app: App, deps: RouteDeps): void {
     async (req) => {
       const file = archiveInFolder(backupsFolder(home), req.body.File);
       const c = await readAndVerify(file);
-      const problems = [...c.problems];
-      let masterKey = 'not checked (the archive is damaged)';
-      if (!c.problems.length) {
-        try {
-          requireArchiveCanary(c, deps.key);
-          masterKey = `ok (key ${deps.key.id} decrypts the canary)`;
-        } catch (err) {
-          const msg = err instanceof CuttleError || err instanceof Error ? err.message : String(err);
-          masterKey = `FAILED: ${msg}`;
-          problems.push(`key: ${msg}`);
-        }
-      }
+      const key = await checkArchiveKey(c, { key: deps.key });
+      const problems = key.problem ? [...c.problems, key.problem] : [...c.problems];
       const m = c.manifest;
       return {
         File: path.basename(file),
         Ok: problems.length === 0,
         Problems: problems,
-        MasterKey: masterKey,
+        MasterKey: key.summary,
         Created: m.created,
         CuttleVersion: m.cuttleVersion,
         SchemaVersion: m.schemaVersion,

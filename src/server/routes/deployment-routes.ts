@@ -6,8 +6,13 @@ import {
 } from '../../core/deployment-service.js';
 import { Collection, collection, ListQuery, listFilter, splitList } from '../collection.js';
 import type { App, RouteDeps } from '../route-deps.js';
-import { responses, SpaceIdParams, SpaceParams, Str } from '../schemas/common-schemas.js';
-import { DeploymentSchema } from '../schemas/resource-schemas.js';
+import { responses, SpaceIdParams, SpaceParams } from '../schemas/common-schemas.js';
+import {
+  CreateDeploymentUntenantedCommandV1,
+  CreateDeploymentUntenantedResponseV1,
+  DeploymentSchema,
+  NewDeployment,
+} from '../schemas/deployment-schemas.js';
 
 const tags = ['Deployments'];
 const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
@@ -15,9 +20,6 @@ const DeploymentQuery = Type.Intersect([
   ListQuery,
   Type.Object({ projects: Type.Optional(StringOrList), environments: Type.Optional(StringOrList) }),
 ]);
-const CreateResponse = Type.Object({
-  DeploymentServerTasks: Type.Array(Type.Object({ DeploymentId: Str, ServerTaskId: Str })),
-});
 
 export function deploymentRoutes(app: App, { db, key }: RouteDeps): void {
   app.post(
@@ -27,8 +29,8 @@ export function deploymentRoutes(app: App, { db, key }: RouteDeps): void {
         tags,
         summary: 'Executions API: deploy a release to one or more environments (one server task each)',
         params: SpaceParams,
-        body: Type.Record(Type.String(), Type.Unknown()),
-        response: responses(CreateResponse),
+        body: CreateDeploymentUntenantedCommandV1,
+        response: responses(CreateDeploymentUntenantedResponseV1),
       },
     },
     async (req) => ({
@@ -40,8 +42,9 @@ export function deploymentRoutes(app: App, { db, key }: RouteDeps): void {
     {
       schema: {
         tags,
+        summary: 'Deploy a release to one environment (ReleaseId, EnvironmentId)',
         params: SpaceParams,
-        body: Type.Record(Type.String(), Type.Unknown()),
+        body: NewDeployment,
         response: responses(DeploymentSchema, 201),
       },
     },
@@ -55,6 +58,7 @@ export function deploymentRoutes(app: App, { db, key }: RouteDeps): void {
     {
       schema: {
         tags,
+        summary: 'The deployments of the space, newest first (filters: ids, projects, environments)',
         params: SpaceParams,
         querystring: DeploymentQuery,
         response: responses(Collection(DeploymentSchema)),
@@ -74,7 +78,9 @@ export function deploymentRoutes(app: App, { db, key }: RouteDeps): void {
   );
   app.get(
     '/api/:spaceId/deployments/:id',
-    { schema: { tags, params: SpaceIdParams, response: responses(DeploymentSchema) } },
+    {
+      schema: { tags, summary: 'A deployment', params: SpaceIdParams, response: responses(DeploymentSchema) },
+    },
     async (req) => getDeploymentResource(db, req.params.spaceId, req.params.id),
   );
   app.get(
@@ -82,6 +88,7 @@ export function deploymentRoutes(app: App, { db, key }: RouteDeps): void {
     {
       schema: {
         tags,
+        summary: 'The deployments of a release, newest first',
         params: SpaceIdParams,
         querystring: ListQuery,
         response: responses(Collection(DeploymentSchema)),

@@ -33,6 +33,7 @@ export function environmentRoutes(app: App, { db }: RouteDeps): void {
     {
       schema: {
         tags,
+        summary: 'The environments of the space',
         params: SpaceParams,
         querystring: ListQuery,
         response: responses(Collection(EnvironmentSchema)),
@@ -46,7 +47,14 @@ export function environmentRoutes(app: App, { db }: RouteDeps): void {
   );
   app.get(
     '/api/:spaceId/environments/:id',
-    { schema: { tags, params: SpaceIdParams, response: responses(EnvironmentSchema) } },
+    {
+      schema: {
+        tags,
+        summary: 'An environment by Id, slug or name',
+        params: SpaceIdParams,
+        response: responses(EnvironmentSchema),
+      },
+    },
     async (req) => environmentResource(await requireEnvironment(db, req.params.spaceId, req.params.id)),
   );
   app.post(
@@ -54,6 +62,7 @@ export function environmentRoutes(app: App, { db }: RouteDeps): void {
     {
       schema: {
         tags,
+        summary: 'Create an environment',
         params: SpaceParams,
         body: EnvironmentBody,
         response: responses(EnvironmentSchema, 201),
@@ -65,13 +74,21 @@ export function environmentRoutes(app: App, { db }: RouteDeps): void {
   app.put(
     '/api/:spaceId/environments/:id',
     {
-      schema: { tags, params: SpaceIdParams, body: EnvironmentBody, response: responses(EnvironmentSchema) },
+      schema: {
+        tags,
+        summary: 'Change an environment',
+        params: SpaceIdParams,
+        body: EnvironmentBody,
+        response: responses(EnvironmentSchema),
+      },
     },
     async (req) => modifyEnvironment(db, req.actor, req.params.spaceId, req.params.id, input(req.body)),
   );
   app.delete(
     '/api/:spaceId/environments/:id',
-    { schema: { tags, params: SpaceIdParams, response: responses(AnyJson) } },
+    {
+      schema: { tags, summary: 'Delete an environment', params: SpaceIdParams, response: responses(AnyJson) },
+    },
     async (req) => {
       await removeEnvironment(db, req.actor, req.params.spaceId, req.params.id);
       return {};

@@ -62,6 +62,7 @@ export function eventRoutes(app: App, { db }: RouteDeps): void {
     {
       schema: {
         tags,
+        summary: 'Audit events of the space, newest first',
         params: SpaceParams,
         querystring: EventQuery,
         response: responses(Collection(EventSchema)),
@@ -71,10 +72,10 @@ export function eventRoutes(app: App, { db }: RouteDeps): void {
   );
   app.get(
     '/api/events/:id',
-    { schema: { tags, params: IdParams, response: responses(EventSchema) } },
+    { schema: { tags, summary: 'An audit event', params: IdParams, response: responses(EventSchema) } },
     async (req) => {
       const row = await getEvent(db, req.params.id);
-      if (!row) throw new NotFoundError(`The event ${req.params.id} does not exist.`);
+      if (!row) throw new NotFoundError(`The event ${req.params.id} does not exist.`, { code: 'NOT_FOUND' });
       return eventResource(row);
     },
   );

@@ -18,6 +18,7 @@ export function libraryRoutes(app: App, { db }: RouteDeps): void {
     {
       schema: {
         tags: ['Project groups'],
+        summary: 'The project groups of the space',
         params: SpaceParams,
         querystring: ListQuery,
         response: responses(Collection(ProjectGroupSchema)),
@@ -36,10 +37,18 @@ export function libraryRoutes(app: App, { db }: RouteDeps): void {
   );
   app.get(
     '/api/:spaceId/projectgroups/:id',
-    { schema: { tags: ['Project groups'], params: SpaceIdParams, response: responses(ProjectGroupSchema) } },
+    {
+      schema: {
+        tags: ['Project groups'],
+        summary: 'A project group',
+        params: SpaceIdParams,
+        response: responses(ProjectGroupSchema),
+      },
+    },
     async (req) => {
       const row = await getProjectGroup(db, req.params.spaceId, req.params.id);
-      if (!row) throw new NotFoundError(`The project group ${req.params.id} does not exist.`);
+      if (!row)
+        throw new NotFoundError(`The project group ${req.params.id} does not exist.`, { code: 'NOT_FOUND' });
       return projectGroupResource(row);
     },
   );
@@ -48,6 +57,7 @@ export function libraryRoutes(app: App, { db }: RouteDeps): void {
     {
       schema: {
         tags: ['Lifecycles'],
+        summary: 'The lifecycles of the space',
         params: SpaceParams,
         querystring: ListQuery,
         response: responses(Collection(LifecycleSchema)),
@@ -61,10 +71,18 @@ export function libraryRoutes(app: App, { db }: RouteDeps): void {
   );
   app.get(
     '/api/:spaceId/lifecycles/:id',
-    { schema: { tags: ['Lifecycles'], params: SpaceIdParams, response: responses(LifecycleSchema) } },
+    {
+      schema: {
+        tags: ['Lifecycles'],
+        summary: 'A lifecycle',
+        params: SpaceIdParams,
+        response: responses(LifecycleSchema),
+      },
+    },
     async (req) => {
       const row = await getLifecycle(db, req.params.spaceId, req.params.id);
-      if (!row) throw new NotFoundError(`The lifecycle ${req.params.id} does not exist.`);
+      if (!row)
+        throw new NotFoundError(`The lifecycle ${req.params.id} does not exist.`, { code: 'NOT_FOUND' });
       return lifecycleResource(row);
     },
   );

@@ -1,5 +1,9 @@
 import { Type } from 'typebox';
-import { getProcessResource, updateProcess } from '../../core/deployment-process-service.js';
+import {
+  getProcessResource,
+  projectIdOfProcess,
+  updateProcess,
+} from '../../core/deployment-process-service.js';
 import {
   getProjectVariables,
   updateProjectVariables,
@@ -9,12 +13,11 @@ import { NotFoundError } from '../../lib/errors.js';
 import { getVariableSet } from '../../storage/repositories/variable-repository.js';
 import type { App, RouteDeps } from '../route-deps.js';
 import { NStr, responses, SpaceIdParams } from '../schemas/common-schemas.js';
-import { DeploymentProcessSchema, VariableSetSchema } from '../schemas/resource-schemas.js';
+import { DeploymentProcessInput, DeploymentProcessSchema } from '../schemas/process-schemas.js';
+import { VariableSetSchema } from '../schemas/resource-schemas.js';
 
-const ProcessBody = Type.Object({
-  Version: Type.Optional(Type.Integer()),
-  Steps: Type.Array(Type.Unknown()),
-});
+const SAVE_SUMMARY =
+  'Replace the steps (Version: the one read, else 409); 400, and nothing saved, for an action Cuttle cannot run';
 const VariablesBody = Type.Object({
   Version: Type.Optional(Type.Integer()),
   Variables: Type.Array(
@@ -33,28 +36,49 @@ const VariablesBody = Type.Object({
 
 export function processRoutes(app: App, { db, key }: RouteDeps): void {
   const tags = ['Deployment processes'];
+  const processOf = { tags, params: SpaceIdParams, response: responses(DeploymentProcessSchema) };
   app.get(
     '/api/:spaceId/projects/:id/deploymentprocesses',
-    { schema: { tags, params: SpaceIdParams, response: responses(DeploymentProcessSchema) } },
+    { schema: { ...processOf, summary: "A project's deployment process" } },
     async (req) => getProcessResource(db, req.params.spaceId, req.params.id),
   );
   app.put(
     '/api/:spaceId/projects/:id/deploymentprocesses',
-    {
-      schema: {
-        tags,
-        params: SpaceIdParams,
-        body: ProcessBody,
-        response: responses(DeploymentProcessSchema),
-      },
-    },
+    { schema: { ...processOf, summary: SAVE_SUMMARY, body: DeploymentProcessInput } },
     async (req) => updateProcess(db, key, req.actor, req.params.spaceId, req.params.id, req.body),
+  );
+  // Octopus's other address of the same process: by its own Id, deploymentprocess-<ProjectId>.
+  app.get(
+    '/api/:spaceId/deploymentprocesses/:id',
+    { schema: { ...processOf, summary: 'A deployment process by its Id (deploymentprocess-<ProjectId>)' } },
+    async (req) =>
+      getProcessResource(db, req.params.spaceId, projectIdOfProcess(req.params.spaceId, req.params.id)),
+  );
+  app.put(
+    '/api/:spaceId/deploymentprocesses/:id',
+    { schema: { ...processOf, summary: SAVE_SUMMARY, body: DeploymentProcessInput } },
+    async (req) =>
+      updateProcess(
+        db,
+        key,
+        req.actor,
+        req.params.spaceId,
+        projectIdOfProcess(req.params.spaceId, req.params.id),
+        req.body,
+      ),
   );
 
   const vtags = ['Variables'];
   app.get(
     '/api/:spaceId/projects/:id/variables',
-    { schema: { tags: vtags, params: SpaceIdParams, response: responses(VariableSetSchema) } },
+    {
+      schema: {
+        tags: vtags,
+        summary: "A project's variables (sensitive values answered as null)",
+        params: SpaceIdParams,
+        response: responses(VariableSetSchema),
+      },
+    },
     async (req) => getProjectVariables(db, req.params.spaceId, req.params.id),
   );
   app.put(
@@ -87,7 +111,7 @@ export function processRoutes(app: App, { db, key }: RouteDeps): void {
     async (req) => {
       const set = await getVariableSet(db, req.params.id);
       if (!set || set.space_id !== req.params.spaceId)
-        throw new NotFoundError(`The variable set ${req.params.id} does not exist.`);
+        throw new NotFoundError(`The variable set ${req.params.id} does not exist.`, { code: 'NOT_FOUND' });
       return getProjectVariables(db, req.params.spaceId, set.owner_id);
     },
   );

@@ -42,6 +42,7 @@ export function projectRoutes(app: App, { db }: RouteDeps): void {
     {
       schema: {
         tags,
+        summary: 'The projects of the space',
         params: SpaceParams,
         querystring: ListQuery,
         response: responses(Collection(ProjectSchema)),
@@ -67,13 +68,30 @@ export function projectRoutes(app: App, { db }: RouteDeps): void {
   );
   app.post(
     '/api/:spaceId/projects',
-    { schema: { tags, params: SpaceParams, body: ProjectBody, response: responses(ProjectSchema, 201) } },
+    {
+      schema: {
+        tags,
+        summary:
+          'Create a project (ProjectGroupId and LifecycleId are required), with an empty deployment process',
+        params: SpaceParams,
+        body: ProjectBody,
+        response: responses(ProjectSchema, 201),
+      },
+    },
     async (req, reply) =>
       reply.status(201).send(await createProject(db, req.actor, req.params.spaceId, input(req.body))),
   );
   app.put(
     '/api/:spaceId/projects/:id',
-    { schema: { tags, params: SpaceIdParams, body: ProjectBody, response: responses(ProjectSchema) } },
+    {
+      schema: {
+        tags,
+        summary: 'Change a project',
+        params: SpaceIdParams,
+        body: ProjectBody,
+        response: responses(ProjectSchema),
+      },
+    },
     async (req) => {
       await requireProject(db, req.params.spaceId, req.params.id);
       return modifyProject(db, req.actor, req.params.spaceId, req.params.id, input(req.body));
@@ -81,7 +99,14 @@ export function projectRoutes(app: App, { db }: RouteDeps): void {
   );
   app.delete(
     '/api/:spaceId/projects/:id',
-    { schema: { tags, params: SpaceIdParams, response: responses(AnyJson) } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete a project that has no releases',
+        params: SpaceIdParams,
+        response: responses(AnyJson),
+      },
+    },
     async (req) => {
       await removeProject(db, req.actor, req.params.spaceId, req.params.id);
       return {};

@@ -11,15 +11,20 @@ import {
 } from '../../core/release-service.js';
 import { Collection, collection, ListQuery, listFilter } from '../collection.js';
 import type { App, RouteDeps } from '../route-deps.js';
-import { AnyJson, NStr, responses, SpaceIdParams, SpaceParams, Str } from '../schemas/common-schemas.js';
-import { ReleaseSchema } from '../schemas/resource-schemas.js';
+import { AnyJson, responses, SpaceIdParams, SpaceParams } from '../schemas/common-schemas.js';
+import {
+  CreateReleaseCommandV1,
+  CreateReleaseResponseV1,
+  ModifyRelease,
+  NewRelease,
+  ReleaseSchema,
+} from '../schemas/release-schemas.js';
 
 const tags = ['Releases'];
 const ReleaseQuery = Type.Intersect([
   ListQuery,
   Type.Object({ searchByVersion: Type.Optional(Type.String()) }),
 ]);
-const CreateReleaseResponse = Type.Object({ ReleaseId: Str, ReleaseVersion: Str });
 
 export function releaseRoutes(app: App, { db }: RouteDeps): void {
   app.post(
@@ -29,8 +34,8 @@ export function releaseRoutes(app: App, { db }: RouteDeps): void {
         tags,
         summary: 'Executions API: create a release (version 0.0.N when ReleaseVersion is not given)',
         params: SpaceParams,
-        body: Type.Record(Type.String(), Type.Unknown()),
-        response: responses(CreateReleaseResponse),
+        body: CreateReleaseCommandV1,
+        response: responses(CreateReleaseResponseV1),
       },
     },
     async (req) => {
@@ -43,8 +48,9 @@ export function releaseRoutes(app: App, { db }: RouteDeps): void {
     {
       schema: {
         tags,
+        summary: 'Create a release, snapshotting the deployment process and the variables',
         params: SpaceParams,
-        body: Type.Record(Type.String(), Type.Unknown()),
+        body: NewRelease,
         response: responses(ReleaseSchema, 201),
       },
     },
@@ -58,6 +64,7 @@ export function releaseRoutes(app: App, { db }: RouteDeps): void {
     {
       schema: {
         tags,
+        summary: 'The releases of the space, newest first',
         params: SpaceParams,
         querystring: ReleaseQuery,
         response: responses(Collection(ReleaseSchema)),
@@ -74,6 +81,7 @@ export function releaseRoutes(app: App, { db }: RouteDeps): void {
     {
       schema: {
         tags,
+        summary: "A project's releases (by project Id, slug or name), newest first",
         params: SpaceIdParams,
         querystring: ReleaseQuery,
         response: responses(Collection(ReleaseSchema)),
@@ -93,7 +101,7 @@ export function releaseRoutes(app: App, { db }: RouteDeps): void {
   );
   app.get(
     '/api/:spaceId/releases/:id',
-    { schema: { tags, params: SpaceIdParams, response: responses(ReleaseSchema) } },
+    { schema: { tags, summary: 'A release', params: SpaceIdParams, response: responses(ReleaseSchema) } },
     async (req) => releaseResource(await requireRelease(db, req.params.spaceId, req.params.id)),
   );
   app.put(
@@ -101,11 +109,9 @@ export function releaseRoutes(app: App, { db }: RouteDeps): void {
     {
       schema: {
         tags,
+        summary: "Change a release's version or notes",
         params: SpaceIdParams,
-        body: Type.Object({
-          Version: Type.Optional(Type.String()),
-          ReleaseNotes: Type.Optional(NStr),
-        }),
+        body: ModifyRelease,
         response: responses(ReleaseSchema),
       },
     },
@@ -117,7 +123,14 @@ export function releaseRoutes(app: App, { db }: RouteDeps): void {
   );
   app.delete(
     '/api/:spaceId/releases/:id',
-    { schema: { tags, params: SpaceIdParams, response: responses(AnyJson) } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete a release and its deployments',
+        params: SpaceIdParams,
+        response: responses(AnyJson),
+      },
+    },
     async (req) => {
       await removeRelease(db, req.actor, req.params.spaceId, req.params.id);
       return {};

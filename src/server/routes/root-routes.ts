@@ -59,7 +59,12 @@ export function rootRoutes(app: App, deps: RouteDeps): void {
     '/api',
     {
       config: { anonymous: true },
-      schema: { tags: ['Root'], summary: 'Server root document', response: { 200: RootSchema } },
+      schema: {
+        tags: ['Root'],
+        summary: 'Server root document (no API key needed)',
+        security: [],
+        response: { 200: RootSchema },
+      },
     },
     async () => ({
       Application: 'Octopus Deploy',
@@ -79,7 +84,8 @@ export function rootRoutes(app: App, deps: RouteDeps): void {
       config: { anonymous: true },
       schema: {
         tags: ['Root'],
-        summary: 'Load balancer health check: 418 while this node drains',
+        summary: 'Load balancer health check: 418 while this node drains (no API key needed)',
+        security: [],
         response: { 200: AnyJson, 418: AnyJson },
       },
     },
@@ -133,7 +139,7 @@ export function rootRoutes(app: App, deps: RouteDeps): void {
     async (req) => {
       requireAdministrator(req.actor, 'change maintenance mode');
       if (typeof req.body?.IsInMaintenanceMode !== 'boolean')
-        throw new UsageError('IsInMaintenanceMode is required.');
+        throw new UsageError('IsInMaintenanceMode is required.', { code: 'REQUEST_INVALID' });
       const state = await setMaintenance(deps.db, req.body.IsInMaintenanceMode, req.actor);
       deps.maintenance.set(state);
       return maintenanceResource(state);

@@ -32,7 +32,14 @@ const input = (b: unknown) => ({
 export function spaceRoutes(app: App, { db }: RouteDeps): void {
   app.get(
     '/api/spaces',
-    { schema: { tags, querystring: ListQuery, response: responses(Collection(SpaceSchema)) } },
+    {
+      schema: {
+        tags,
+        summary: 'The spaces (partialName filters by name, as the client resolves a space)',
+        querystring: ListQuery,
+        response: responses(Collection(SpaceSchema)),
+      },
+    },
     async (req) => {
       const f = listFilter(req.query);
       return collection('Space', await listSpaceResources(db, f), f, '/api/spaces');
@@ -40,22 +47,44 @@ export function spaceRoutes(app: App, { db }: RouteDeps): void {
   );
   app.get(
     '/api/spaces/:id',
-    { schema: { tags, params: IdParams, response: responses(SpaceSchema) } },
+    { schema: { tags, summary: 'A space', params: IdParams, response: responses(SpaceSchema) } },
     async (req) => spaceResource(await requireSpace(db, req.params.id)),
   );
   app.post(
     '/api/spaces',
-    { schema: { tags, body: SpaceBody, response: responses(SpaceSchema, 201) } },
+    {
+      schema: {
+        tags,
+        summary: 'Create a space, with its default project group and lifecycle',
+        body: SpaceBody,
+        response: responses(SpaceSchema, 201),
+      },
+    },
     async (req, reply) => reply.status(201).send(await createSpace(db, req.actor, input(req.body))),
   );
   app.put(
     '/api/spaces/:id',
-    { schema: { tags, params: IdParams, body: SpaceBody, response: responses(SpaceSchema) } },
+    {
+      schema: {
+        tags,
+        summary: 'Change a space (name, description, TaskQueueStopped)',
+        params: IdParams,
+        body: SpaceBody,
+        response: responses(SpaceSchema),
+      },
+    },
     async (req) => modifySpace(db, req.actor, req.params.id, input(req.body)),
   );
   app.delete(
     '/api/spaces/:id',
-    { schema: { tags, params: IdParams, response: responses(AnyJson) } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete a space (not the default one)',
+        params: IdParams,
+        response: responses(AnyJson),
+      },
+    },
     async (req, reply) => {
       await removeSpace(db, req.actor, req.params.id);
       return reply.status(200).send({});

@@ -28,9 +28,9 @@ const Raw = { 200: Type.String(), 404: Type.Unknown() };
 
 type TaskQueryValue = { states?: string | string[]; name?: string };
 
-export function taskRoutes(app: App, { db, changes }: RouteDeps): void {
+export function taskRoutes(app: App, { db, changes, clock }: RouteDeps): void {
   // Every task waiter polls these lists; answers are shared until a task is written (read-caches.ts).
-  const lists = new JsonBodyCache(() => changes.version('server_tasks'));
+  const lists = new JsonBodyCache(() => changes.version('server_tasks'), clock);
   // Unknown ids answer 200 with empty Items: the client's waiter turns that into "Unknown task Id(s)".
   const list = (actor: Actor, reply: FastifyReply, spaceId: string | undefined, query: unknown) => {
     const f = listFilter(query as never);
@@ -51,6 +51,8 @@ export function taskRoutes(app: App, { db, changes }: RouteDeps): void {
     {
       schema: {
         tags,
+        summary:
+          'The server tasks of the space, newest first (ids, states, name filter; unknown ids give empty Items)',
         params: SpaceParams,
         querystring: TaskQuery,
         response: responses(Collection(ServerTaskSchema)),
@@ -60,37 +62,74 @@ export function taskRoutes(app: App, { db, changes }: RouteDeps): void {
   );
   app.get(
     '/api/tasks',
-    { schema: { tags, querystring: TaskQuery, response: responses(Collection(ServerTaskSchema)) } },
+    {
+      schema: {
+        tags,
+        summary: 'The server tasks of every space, newest first',
+        querystring: TaskQuery,
+        response: responses(Collection(ServerTaskSchema)),
+      },
+    },
     async (req, reply) => list(req.actor, reply, undefined, req.query),
   );
   app.get(
     '/api/tasks/:id',
-    { schema: { tags, params: IdParams, response: responses(ServerTaskSchema) } },
+    {
+      schema: {
+        tags,
+        summary: 'A server task: State, IsCompleted, FinishedSuccessfully, ErrorMessage',
+        params: IdParams,
+        response: responses(ServerTaskSchema),
+      },
+    },
     async (req) => taskResource(await requireTask(db, req.params.id)),
   );
   app.get(
     '/api/:spaceId/tasks/:id',
-    { schema: { tags, params: SpaceIdParams, response: responses(ServerTaskSchema) } },
+    {
+      schema: {
+        tags,
+        summary: 'A server task of the space',
+        params: SpaceIdParams,
+        response: responses(ServerTaskSchema),
+      },
+    },
     async (req) => taskResource(await requireTask(db, req.params.id, req.params.spaceId)),
   );
   app.get(
     '/api/:spaceId/tasks/:id/details',
-    { schema: { tags, params: SpaceIdParams, response: responses(TaskDetailsSchema) } },
+    {
+      schema: {
+        tags,
+        summary: "A server task with its activity tree and each activity's log",
+        params: SpaceIdParams,
+        response: responses(TaskDetailsSchema),
+      },
+    },
     async (req) => taskDetails(db, req.params.id, req.params.spaceId),
   );
   app.get(
     '/api/tasks/:id/details',
-    { schema: { tags, params: IdParams, response: responses(TaskDetailsSchema) } },
+    {
+      schema: {
+        tags,
+        summary: "A server task with its activity tree and each activity's log",
+        params: IdParams,
+        response: responses(TaskDetailsSchema),
+      },
+    },
     async (req) => taskDetails(db, req.params.id),
   );
   app.get(
     '/api/:spaceId/tasks/:id/raw',
-    { schema: { tags, params: SpaceIdParams, response: Raw } },
+    { schema: { tags, summary: "A server task's whole log as text", params: SpaceIdParams, response: Raw } },
     async (req, reply) =>
       reply.type('text/plain; charset=utf-8').send(await taskRawLog(db, req.params.id, req.params.spaceId)),
   );
-  app.get('/api/tasks/:id/raw', { schema: { tags, params: IdParams, response: Raw } }, async (req, reply) =>
-    reply.type('text/plain; charset=utf-8').send(await taskRawLog(db, req.params.id)),
+  app.get(
+    '/api/tasks/:id/raw',
+    { schema: { tags, summary: "A server task's whole log as text", params: IdParams, response: Raw } },
+    async (req, reply) => reply.type('text/plain; charset=utf-8').send(await taskRawLog(db, req.params.id)),
   );
 
   const cancel = async (actor: Actor, id: string, spaceId?: string) => {
@@ -102,12 +141,26 @@ export function taskRoutes(app: App, { db, changes }: RouteDeps): void {
   };
   app.post(
     '/api/tasks/:id/cancel',
-    { schema: { tags, params: IdParams, response: responses(ServerTaskSchema) } },
+    {
+      schema: {
+        tags,
+        summary: 'Cancel a queued or running task (it ends Canceled)',
+        params: IdParams,
+        response: responses(ServerTaskSchema),
+      },
+    },
     async (req) => cancel(req.actor, req.params.id),
   );
   app.post(
     '/api/:spaceId/tasks/:id/cancel',
-    { schema: { tags, params: SpaceIdParams, response: responses(ServerTaskSchema) } },
+    {
+      schema: {
+        tags,
+        summary: 'Cancel a queued or running task of the space (it ends Canceled)',
+        params: SpaceIdParams,
+        response: responses(ServerTaskSchema),
+      },
+    },
     async (req) => cancel(req.actor, req.params.id, req.params.spaceId),
   );
 }

@@ -28,12 +28,21 @@ const NewUserBody = Type.Object({
 const tags = ['Users'];
 
 export function userRoutes(app: App, { db }: RouteDeps): void {
-  app.get('/api/users/me', { schema: { tags, response: responses(UserSchema) } }, async (req) =>
-    userResource(await currentUser(db, req.actor)),
+  app.get(
+    '/api/users/me',
+    { schema: { tags, summary: 'The user of the API key', response: responses(UserSchema) } },
+    async (req) => userResource(await currentUser(db, req.actor)),
   );
   app.get(
     '/api/users',
-    { schema: { tags, querystring: ListQuery, response: responses(Collection(UserSchema)) } },
+    {
+      schema: {
+        tags,
+        summary: 'The users',
+        querystring: ListQuery,
+        response: responses(Collection(UserSchema)),
+      },
+    },
     async (req) => {
       const f = listFilter(req.query);
       return collection('User', await listUserResources(db, f), f, '/api/users');
@@ -41,7 +50,7 @@ export function userRoutes(app: App, { db }: RouteDeps): void {
   );
   app.get(
     '/api/users/:id',
-    { schema: { tags, params: IdParams, response: responses(UserSchema) } },
+    { schema: { tags, summary: 'A user', params: IdParams, response: responses(UserSchema) } },
     async (req) => userResource(await requireUser(db, req.params.id)),
   );
   app.post(
@@ -56,7 +65,8 @@ export function userRoutes(app: App, { db }: RouteDeps): void {
     },
     async (req, reply) => {
       const role = req.body.CuttleRole ?? 'deployer';
-      if (!isRole(role)) throw new UsageError('CuttleRole must be administrator or deployer.');
+      if (!isRole(role))
+        throw new UsageError('CuttleRole must be administrator or deployer.', { code: 'REQUEST_INVALID' });
       const row = await createUser(db, req.actor, {
         username: req.body.Username,
         role,
@@ -70,7 +80,14 @@ export function userRoutes(app: App, { db }: RouteDeps): void {
   );
   app.get(
     '/api/users/:id/apikeys',
-    { schema: { tags, params: IdParams, response: responses(Collection(ApiKeySchema)) } },
+    {
+      schema: {
+        tags,
+        summary: "A user's API keys (never the keys themselves)",
+        params: IdParams,
+        response: responses(Collection(ApiKeySchema)),
+      },
+    },
     async (req) => {
       await requireUser(db, req.params.id);
       const rows = await listUserApiKeys(db, req.params.id);

@@ -8,6 +8,13 @@ export const Str = Type.String();
  */
 export const NStr = Type.Unsafe<string | null>({ type: ['string', 'null'] });
 export const Bool = Type.Boolean();
+/**
+ * A request flag of the Executions API: true or false, or "true"/"True" as text, which Octopus's
+ * binder accepts too. (anyOf, boolean first: coercion turns "true" into true and leaves "True" to
+ * the string branch; the body binder reads both as true.)
+ */
+export const Flag = (description: string) =>
+  Type.Unsafe<boolean | string>({ anyOf: [{ type: 'boolean' }, { type: 'string' }], description });
 export const Int = Type.Integer();
 export const Links = Type.Record(Type.String(), Type.String());
 export const StrList = Type.Array(Type.String());
@@ -15,8 +22,12 @@ export const StrList = Type.Array(Type.String());
 export const AnyJson = Type.Unknown();
 
 export const ErrorSchema = Type.Object(
-  { ErrorMessage: Str, Errors: StrList },
-  { $id: 'Error', description: "Octopus's error body" },
+  {
+    ErrorMessage: Str,
+    Errors: StrList,
+    Code: Type.String({ description: 'Stable error code (docs/reference/error-codes.md)' }),
+  },
+  { $id: 'Error', description: "Octopus's error body, with Cuttle's stable error code" },
 );
 
 export const IdParams = Type.Object({ id: Str });

@@ -72,16 +72,6 @@ export const ProjectSchema = Type.Object({
   Links,
 });
 
-export const DeploymentProcessSchema = Type.Object({
-  Id: Str,
-  SpaceId: Str,
-  ProjectId: Str,
-  Version: Int,
-  Steps: Type.Array(AnyJson),
-  LastSnapshotId: NStr,
-  Links,
-});
-
 export const VariableSchema = Type.Object({
   Id: Str,
   Name: Str,
@@ -101,51 +91,6 @@ export const VariableSetSchema = Type.Object({
   Version: Int,
   Variables: Type.Array(VariableSchema),
   ScopeValues: AnyJson,
-  Links,
-});
-
-export const ReleaseSchema = Type.Object({
-  Id: Str,
-  SpaceId: Str,
-  ProjectId: Str,
-  ChannelId: Str,
-  Version: Str,
-  ReleaseNotes: Str,
-  Assembled: Str,
-  ProjectDeploymentProcessSnapshotId: NStr,
-  ProjectVariableSetSnapshotId: NStr,
-  LibraryVariableSetSnapshotIds: StrList,
-  SelectedPackages: Type.Array(AnyJson),
-  SelectedGitResources: Type.Array(AnyJson),
-  BuildInformation: Type.Array(AnyJson),
-  IgnoreChannelRules: Bool,
-  Links,
-});
-
-export const DeploymentSchema = Type.Object({
-  Id: Str,
-  SpaceId: Str,
-  ProjectId: Str,
-  ReleaseId: Str,
-  EnvironmentId: Str,
-  ChannelId: Str,
-  TaskId: Str,
-  TenantId: NStr,
-  Name: Str,
-  Created: Str,
-  DeployedBy: NStr,
-  DeployedById: NStr,
-  Comments: NStr,
-  FormValues: AnyJson,
-  SkipActions: StrList,
-  SpecificMachineIds: StrList,
-  ExcludedMachineIds: StrList,
-  ForcePackageDownload: Bool,
-  ForcePackageRedeployment: Bool,
-  UseGuidedFailure: Bool,
-  FailureEncountered: Bool,
-  QueueTime: NStr,
-  QueueTimeExpiry: NStr,
   Links,
 });
 

@@ -248,6 +248,25 @@ export interface Database {
   events: EventRow;
   event_references: EventReferenceRow;
   tombstones: TombstoneRow;
+  portal_sessions: PortalSessionRow;
+  sign_in_failures: SignInFailureRow;
+}
+
+export interface PortalSessionRow {
+  id: string;
+  user_id: string;
+  csrf_token: string;
+  created: string;
+  last_seen: string;
+  expires: string;
+  change_number: number;
+}
+export interface SignInFailureRow {
+  username_normalized: string;
+  failures: number;
+  first_failure: string;
+  locked_until: string | null;
+  change_number: number;
 }
 
 export function toBool(v: boolean | number | string | null | undefined): boolean {

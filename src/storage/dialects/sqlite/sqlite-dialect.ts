@@ -67,6 +67,7 @@ export class SqliteDialectInfo implements Dialect {
   grantTo(): string[] {
     throw new PreconditionError(
       'SQLite has no users to grant to: give the service account write access to the file.',
+      { code: 'GRANT_UNSUPPORTED' },
     );
   }
   async listTables(db: Kysely<Database>) {

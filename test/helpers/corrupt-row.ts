@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
-import { tableSpec } from '../../storage/schema/tables.js';
-import type { Storage } from '../../storage/storage.js';
-import { readTable } from '../../storage/table-reader.js';
+import { tableSpec } from '../../src/storage/schema/tables.js';
+import type { Storage } from '../../src/storage/storage.js';
+import { readTable } from '../../src/storage/table-reader.js';
 
 /**
- * Test fault (CUTTLE_MOVE_FAULT=corrupt:<table>): changes one text value of one row of the target,
- * the way a faulty disk or a trigger would, so the tests can prove verification catches it.
+ * Changes one text value of one row of `tableName` on the target, the way a faulty disk or a
+ * trigger would, so the move tests can prove verification catches it (fault-injector.ts).
  */
 export async function corruptOneRow(target: Storage, tableName: string): Promise<void> {
   const table = tableSpec(tableName);

@@ -1,0 +1,263 @@
+/**
+ * The catalog of stable error codes. A code names one kind of failure for scripts, tests and
+ * support: it never changes once released, whatever the message says (messages are for people
+ * and may be reworded). Each code has exactly one kind (errors.ts), which decides the exit code
+ * and HTTP status (exit-codes.ts). docs/reference/error-codes.md is generated from this list
+ * (`npm run docs:errors`), and a test keeps the two equal.
+ *
+ * Rules: UPPER_SNAKE_CASE, prefixed by the area (MOVE_, BACKUP_, ...); a new failure gets a new
+ * code rather than reusing one whose meaning differs; a code is removed only with the release
+ * notes saying so.
+ */
+export type ErrorKind =
+  | 'usage' // the command line or request body is malformed
+  | 'precondition' // input is well-formed but the world is not in a state that allows the action
+  | 'not-found'
+  | 'conflict'
+  | 'forbidden'
+  | 'unauthorized'
+  | 'maintenance'
+  | 'runtime'; // something failed while acting (I/O, database dropped the connection...)
+
+interface CodeSpec {
+  readonly kind: ErrorKind;
+  /** What it means, in one sentence (the reference page's text). */
+  readonly means: string;
+}
+
+const spec = <K extends ErrorKind>(kind: K, means: string) => ({ kind, means }) as const;
+
+export const ERROR_CODES = {
+  // ---- generic: the default of each kind, for failures that have no code of their own yet
+  USAGE_INVALID: spec('usage', 'The command line is malformed: unknown option, missing or malformed value.'),
+  REQUEST_INVALID: spec('usage', 'The request (body, path or query) does not match what the route accepts.'),
+  PRECONDITION_FAILED: spec(
+    'precondition',
+    'The input is well formed but the instance is not in a state that allows the action.',
+  ),
+  NOT_FOUND: spec('not-found', 'The named resource does not exist.'),
+  CONFLICT: spec('conflict', 'The action conflicts with the current state of a resource.'),
+  FORBIDDEN: spec('forbidden', 'The caller is known but may not do this.'),
+  UNAUTHORIZED: spec('unauthorized', 'No valid API key or session was given.'),
+  MAINTENANCE_MODE: spec('maintenance', 'Maintenance mode is on: only administrators can make changes.'),
+  RUNTIME_FAILURE: spec(
+    'runtime',
+    'Something failed while acting (I/O, a dropped connection, a driver error).',
+  ),
+  INTERNAL_ERROR: spec('runtime', 'An unexpected error; the server log or CUTTLE_DEBUG=1 has the details.'),
+
+  // ---- connection strings and connections
+  CONNECTION_STRING_INVALID: spec(
+    'precondition',
+    'The connection string cannot be parsed or names an unsupported engine.',
+  ),
+  DATABASE_UNREACHABLE: spec(
+    'precondition',
+    'The database server refused the connection, timed out or its host is unknown.',
+  ),
+  DATABASE_LOGIN_FAILED: spec('precondition', 'The database refused the user name or password.'),
+  DATABASE_MISSING: spec(
+    'precondition',
+    'The database (or SQLite file) named by the connection string does not exist.',
+  ),
+  DATABASE_PRIVILEGES_MISSING: spec(
+    'precondition',
+    'The database user lacks privileges Cuttle needs (`cuttle database check` lists them).',
+  ),
+  DATABASE_NOT_CUTTLE: spec('precondition', "The database holds tables that are not Cuttle's."),
+  SCHEMA_TOO_NEW: spec(
+    'precondition',
+    'The database was upgraded by a newer Cuttle; this version will not touch it.',
+  ),
+  DATABASE_EMPTY: spec('precondition', 'The database holds no Cuttle schema.'),
+  DATABASE_HAS_INSTANCE: spec('precondition', 'The database already holds a Cuttle instance.'),
+  DATABASE_OTHER_INSTANCE: spec('precondition', 'The database belongs to another Cuttle instance.'),
+  DATABASE_MOVE_TARGET: spec('precondition', 'The database is the target of an unfinished database move.'),
+  DATABASE_USER_INVALID: spec('precondition', 'The database user name is not valid.'),
+  GRANT_UNSUPPORTED: spec('precondition', 'The engine has no users to grant privileges to (SQLite).'),
+  SCHEMA_OUTDATED: spec(
+    'precondition',
+    'The database schema is older than this Cuttle; run `cuttle database upgrade`.',
+  ),
+
+  // ---- instances, config, home
+  INSTANCE_NOT_FOUND: spec('not-found', 'No instance of that name is registered.'),
+  INSTANCE_NAME_INVALID: spec(
+    'precondition',
+    'The instance name has characters or a length Cuttle does not accept.',
+  ),
+  INSTANCE_EXISTS: spec('precondition', 'An instance of that name or home already exists.'),
+  CONFIG_MISSING: spec('precondition', 'The instance config file does not exist.'),
+  CONFIG_INVALID: spec(
+    'precondition',
+    'The instance config or the instance registry cannot be read or holds an invalid value.',
+  ),
+  OPTION_INVALID: spec('usage', 'A flag or setting has a malformed value.'),
+  OPTION_MISSING: spec('usage', 'A flag the command needs in this case was not given.'),
+  OPTIONS_CONFLICT: spec('usage', 'Two flags were given that exclude each other.'),
+  CONFIRMATION_REQUIRED: spec('usage', 'A destructive command needs its confirmation flag.'),
+  FOLDER_NOT_EMPTY: spec('precondition', 'The folder given must be empty or new.'),
+  FOLDERS_NESTED: spec('usage', 'The old and the new folder must not contain each other.'),
+  DISK_SPACE_LOW: spec('precondition', 'There is not enough free space where the data must go.'),
+  TOOL_MISSING: spec('precondition', 'A program Cuttle needs for this (e.g. zstd) is not installed.'),
+  COPY_VERIFY_FAILED: spec('runtime', 'Copied files do not match their originals; nothing was switched.'),
+  HOME_INVALID: spec(
+    'precondition',
+    'The home directory cannot be used (not a folder, not writable, inside another home, ...).',
+  ),
+  PATH_INVALID: spec(
+    'precondition',
+    'A file or folder given cannot be used for this (missing, wrong type, not writable).',
+  ),
+
+  // ---- master key
+  MASTER_KEY_WRONG: spec('precondition', 'The master key does not match the data it must decrypt.'),
+  MASTER_KEY_MISSING: spec(
+    'precondition',
+    'No master key was found (key file, --master-key-file or CUTTLE_MASTER_KEY).',
+  ),
+  MASTER_KEY_INVALID: spec('precondition', 'The supplied master key is not 32 bytes of base64.'),
+  CANARY_MISSING: spec('precondition', 'The database has no master-key canary: it was not set up by Cuttle.'),
+  CANARY_DAMAGED: spec('precondition', 'The master-key canary in the database is damaged.'),
+  SECRET_DAMAGED: spec('runtime', 'A sealed value is damaged: its authentication tag does not verify.'),
+  PASSPHRASE_WRONG: spec('precondition', 'The passphrase does not open the key bundle.'),
+  PASSPHRASE_INVALID: spec('precondition', 'The passphrase is missing, empty or too short.'),
+  KEY_CHANGE_IN_PROGRESS: spec('precondition', 'Another master key change of the instance is in progress.'),
+  KEY_CHANGE_INTERRUPTED: spec(
+    'precondition',
+    'A master key change was interrupted and must be resumed first.',
+  ),
+  MASTER_KEY_NOT_LOST: spec('precondition', 'The master key still opens the database: it is not lost.'),
+  MASTER_KEY_SAME: spec('usage', 'The new master key is the key in use already.'),
+
+  // ---- service and nodes
+  SERVICE_RUNNING: spec('precondition', 'The service is running and the action needs it stopped.'),
+  SERVICE_NOT_RUNNING: spec('precondition', 'The service is not running.'),
+  SERVICE_START_FAILED: spec('runtime', 'The service did not start or did not answer.'),
+  NODES_STILL_RUNNING: spec('precondition', 'Other server nodes still use the database.'),
+  DATABASE_FENCED: spec(
+    'precondition',
+    'The database was moved away and is fenced; the server refuses to run on it.',
+  ),
+  RESTORE_UNFINISHED: spec(
+    'precondition',
+    'A restore into this database did not finish; it must be completed first.',
+  ),
+  NODE_RETIRED: spec('precondition', 'The node was retired and must not run against this database any more.'),
+  LISTEN_FAILED: spec('precondition', 'The server cannot listen on the configured address.'),
+  SYSTEMD_FAILED: spec('runtime', 'The systemctl program could not be run or failed.'),
+  SERVICE_DRAIN_TIMEOUT: spec('runtime', 'The node was still draining when the stop timeout ran out.'),
+  DRAIN_TIMEOUT: spec('precondition', 'Running tasks did not finish within the drain timeout.'),
+  NODE_IS_SELF: spec('precondition', "The node named is this instance's own node."),
+  NODE_NOT_FOUND: spec('not-found', 'No server node of that name is registered.'),
+  NODE_RUNNING: spec('precondition', 'The node sent a recent heartbeat: it is running.'),
+
+  // ---- backup and restore
+  ARCHIVE_DAMAGED: spec(
+    'precondition',
+    'The backup archive is truncated, corrupt, or does not match its manifest.',
+  ),
+  ARCHIVE_UNSUPPORTED: spec(
+    'precondition',
+    'The archive is of a format or schema this Cuttle cannot restore.',
+  ),
+  RESTORE_NOTHING_TO_DO: spec(
+    'precondition',
+    'With --no-database a restore needs --instance or --home to put files in.',
+  ),
+  ARCHIVE_NO_DATABASE: spec('precondition', 'The archive holds no database (made with --no-database).'),
+  ARCHIVE_KEY_NEEDED: spec('precondition', "The archive's key is needed: a passphrase or the master key."),
+  ARCHIVE_OTHER_INSTANCE: spec(
+    'precondition',
+    'The archive belongs to another instance than the target database.',
+  ),
+  ARCHIVE_CHANGED: spec('runtime', 'The archive changed while it was being restored.'),
+  BACKUP_WRITE_FAILED: spec('runtime', 'Writing the backup archive failed.'),
+  RESTORE_VERIFY_FAILED: spec('runtime', 'The restored tables do not match the archive.'),
+  RESTORE_ROLLBACK_FAILED: spec('runtime', 'The restore failed and putting the target back failed too.'),
+  REPLICA_FAILED: spec('precondition', 'The archive was restored but making it a safe replica failed.'),
+  RESTORE_TARGET_NOT_EMPTY: spec(
+    'precondition',
+    'The restore target holds data the restore would overwrite.',
+  ),
+  BACKUP_SCHEDULE_INVALID: spec('usage', 'The backup schedule or retention is not valid.'),
+
+  // ---- database move
+  MOVE_TARGET_NOT_EMPTY: spec('precondition', 'The move target already holds tables.'),
+  MOVE_SAME_DATABASE: spec('precondition', 'The move target is the database the instance already uses.'),
+  MOVE_PREFLIGHT_FAILED: spec('precondition', 'The move preflight found problems; nothing was changed.'),
+  MOVE_NOTHING_TO_RESUME: spec('precondition', 'There is no unfinished move to resume.'),
+  MOVE_RESUME_MISMATCH: spec(
+    'precondition',
+    'The unfinished move goes elsewhere, or its source is no longer the instance database.',
+  ),
+  MOVE_TARGET_CHANGED: spec('precondition', 'The target was changed by something else during the move.'),
+  MOVE_NOT_CONFIRMED: spec('precondition', 'The move needs --yes to confirm that the master key is saved.'),
+  MOVE_VERIFY_FAILED: spec('runtime', 'A copied table differs from its source.'),
+  MOVE_CUTOVER_FAILED: spec(
+    'runtime',
+    'The move failed during cutover; `cuttle database move --resume` finishes it.',
+  ),
+  MOVE_PROCESS_ENDED: spec(
+    'runtime',
+    'The move process ended without finishing or recording an error; `cuttle database move --resume` continues it.',
+  ),
+  MOVE_JOURNAL_INVALID: spec(
+    'precondition',
+    'The move journal cannot be read or is not a Cuttle move journal.',
+  ),
+  MOVE_LAUNCH_FAILED: spec('runtime', 'The background move process could not be started.'),
+  MOVE_NO_INSTANCE_CONFIG: spec(
+    'precondition',
+    'This server has no instance config in its home, so it cannot move its database.',
+  ),
+  MOVE_RESTART_FAILED: spec('runtime', 'The move completed but the service it stopped did not start again.'),
+  MOVE_FENCE_UNREACHABLE: spec(
+    'runtime',
+    'The move is cut over but the old database cannot be reached to fence it.',
+  ),
+  SERVICE_STOP_TIMEOUT: spec('precondition', 'The local service did not stop in time.'),
+  NOT_FENCED: spec('precondition', 'The database is not fenced: there is nothing to unfence.'),
+  MOVE_NOT_FOUND: spec('not-found', 'There is no database move with that id.'),
+
+  // ---- domain
+  STALE_VERSION: spec(
+    'conflict',
+    'The document was changed by someone else since it was read (its Version differs).',
+  ),
+  API_KEY_TAKEN: spec('conflict', 'That API key is already registered to another user.'),
+  PROJECT_DISABLED: spec('precondition', 'The project is disabled.'),
+  RESOURCE_IN_USE: spec('conflict', 'The resource cannot be deleted while others depend on it.'),
+  NAME_TAKEN: spec('conflict', 'Another resource of that kind already has this name.'),
+  RELEASE_VERSION_TAKEN: spec('conflict', 'The project already has a release with this version.'),
+  STEP_UNSUPPORTED: spec(
+    'precondition',
+    'The deployment process has a step type or script syntax this server cannot run.',
+  ),
+  LIFECYCLE_REFUSES: spec('precondition', 'The lifecycle does not allow this deployment (yet).'),
+  TASK_NOT_CANCELLABLE: spec('conflict', 'The task has already finished.'),
+  SPACE_NOT_FOUND: spec('not-found', 'The space does not exist.'),
+} as const satisfies Record<string, CodeSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The codes whose kind is K: an error class accepts only codes of its own kind. */
+export type CodeOfKind<K extends ErrorKind> = {
+  [C in ErrorCode]: (typeof ERROR_CODES)[C]['kind'] extends K ? C : never;
+}[ErrorCode];
+
+/** The code an error of each kind carries when its site names none. */
+export const DEFAULT_CODE: { [K in ErrorKind]: CodeOfKind<K> } = {
+  usage: 'USAGE_INVALID',
+  precondition: 'PRECONDITION_FAILED',
+  'not-found': 'NOT_FOUND',
+  conflict: 'CONFLICT',
+  forbidden: 'FORBIDDEN',
+  unauthorized: 'UNAUTHORIZED',
+  maintenance: 'MAINTENANCE_MODE',
+  runtime: 'RUNTIME_FAILURE',
+};
+
+export function isErrorCode(s: string): s is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, s);
+}

@@ -1,0 +1,76 @@
+import type { Kysely } from 'kysely';
+import { logChunksAfter, taskHead } from '../../core/task-stream-service.js';
+import type { Database } from '../../storage/schema/database-types.js';
+import type { TableChanges } from '../../storage/table-changes.js';
+import type { SseClient } from './sse.js';
+
+/** How often this node's own writes are looked for (a table version compare: no query). */
+const LOCAL_MS = 25;
+/** How often the database is asked anyway: a task running on another node writes elsewhere. */
+const REMOTE_MS = 500;
+
+/**
+ * Streams one task to one page: `task` (the task and its activities) whenever it changes,
+ * `lines` with every log chunk after the one the page has, and `end` once the task is completed
+ * and its whole log was sent. A reconnecting page says what it has (`after`), so nothing is sent twice.
+ */
+export async function streamTask(
+  db: Kysely<Database>,
+  changes: TableChanges,
+  client: SseClient,
+  taskId: string,
+  after: number,
+): Promise<void> {
+  let seq = after;
+  let taskVersion = -1;
+  let logVersion = -1;
+  let lastAsked = 0;
+  let lastHead = '';
+  let busy = false;
+  const pump = async () => {
+    if (busy || client.closed) return;
+    const now = Date.now();
+    const tv = changes.version('server_tasks');
+    const lv = changes.version('task_log_chunks');
+    const remote = now - lastAsked >= REMOTE_MS;
+    if (tv === taskVersion && lv === logVersion && !remote) return;
+    busy = true;
+    try {
+      lastAsked = now;
+      taskVersion = tv;
+      logVersion = lv;
+      for (;;) {
+        const chunks = await logChunksAfter(db, taskId, seq);
+        if (!chunks.length) break;
+        seq = chunks[chunks.length - 1]!.Seq;
+        client.send('lines', { Chunks: chunks });
+        if (chunks.length < 2_000) break;
+      }
+      const head = await taskHead(db, taskId);
+      const json = JSON.stringify(head);
+      if (json !== lastHead) {
+        lastHead = json;
+        client.send('task', head);
+      }
+      if (head.IsCompleted) {
+        // lines written just before completion are read once more, then the stream ends
+        const rest = await logChunksAfter(db, taskId, seq);
+        if (rest.length) {
+          seq = rest[rest.length - 1]!.Seq;
+          client.send('lines', { Chunks: rest });
+        }
+        client.send('end', { LastSeq: seq });
+        client.close();
+      }
+    } finally {
+      busy = false;
+    }
+  };
+  await pump();
+  if (client.closed) return;
+  const timer = setInterval(() => {
+    pump().catch(() => client.close());
+  }, LOCAL_MS);
+  timer.unref();
+  client.onClose(() => clearInterval(timer));
+}
