@@ -56,9 +56,22 @@ export const ERROR_CODES = {
     'The database server refused the connection, timed out or its host is unknown.',
   ),
   DATABASE_LOGIN_FAILED: spec('precondition', 'The database refused the user name or password.'),
+  DATABASE_AUTH_RULE_MISSING: spec(
+    'precondition',
+    'The database server has no authentication rule (pg_hba.conf) that lets the user in from this address.',
+  ),
   DATABASE_MISSING: spec(
     'precondition',
     'The database (or SQLite file) named by the connection string does not exist.',
+  ),
+  DATABASE_FILE_CANNOT_OPEN: spec(
+    'precondition',
+    'The SQLite file cannot be opened: it or its folder is missing, or Cuttle may not open it.',
+  ),
+  DATABASE_FILE_INVALID: spec('precondition', 'The file is not a SQLite database, or it is damaged.'),
+  DATABASE_FAILED: spec(
+    'runtime',
+    'The database failed while connecting or answering; the message says what the driver reported (never a password).',
   ),
   DATABASE_PRIVILEGES_MISSING: spec(
     'precondition',

@@ -28,6 +28,7 @@ export function serverConnectionError(
   const hostPort = `${target.host}:${target.port}`;
   if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) {
     return new PreconditionError(`Cannot reach the database server at ${hostPort}: connection refused.`, {
+      code: 'DATABASE_UNREACHABLE',
       hints: [
         'Check that the server runs and listens on that address and port, and that no firewall is in between.',
       ],
@@ -37,6 +38,7 @@ export function serverConnectionError(
     return new PreconditionError(
       `Cannot reach the database server: the host name "${target.host}" does not resolve.`,
       {
+        code: 'DATABASE_UNREACHABLE',
         hints: ['Check the Host part of the connection string.'],
       },
     );
@@ -44,6 +46,7 @@ export function serverConnectionError(
   if (code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? '')) {
     return new PreconditionError(
       `Cannot reach the database server at ${hostPort}: the connection timed out.`,
+      { code: 'DATABASE_UNREACHABLE' },
     );
   }
   const refusal = engineSpecific(e);
@@ -51,22 +54,27 @@ export function serverConnectionError(
     return new PreconditionError(
       `The database server at ${hostPort} refused the login of user "${target.user}": wrong password or unknown user.`,
       {
+        code: 'DATABASE_LOGIN_FAILED',
         hints: ['Check Username and Password in the connection string.'],
       },
     );
   }
   if (refusal === 'no-database') {
     return new PreconditionError(`The database "${target.database}" does not exist on ${hostPort}.`, {
+      code: 'DATABASE_MISSING',
       hints: ['Create it with `cuttle database create --storage-connection-string ...` or ask the DBA to.'],
     });
   }
   if (refusal === 'privilege') {
     return new PreconditionError(`User "${target.user}" lacks a privilege Cuttle needs on ${where}.`, {
+      code: 'DATABASE_PRIVILEGES_MISSING',
       hints: ['Run `cuttle database check` to list what is missing and the grant that fixes it.'],
     });
   }
   if (refusal) return refusal;
-  return new RuntimeFailure(`The database at ${where} failed: ${safeDriverMessage(e.message, target)}`);
+  return new RuntimeFailure(`The database at ${where} failed: ${safeDriverMessage(e.message, target)}`, {
+    code: 'DATABASE_FAILED',
+  });
 }
 
 function safeDriverMessage(message: string | undefined, target: ServerTarget): string {

@@ -12,6 +12,7 @@ export function postgresConnectionError(err: unknown, target: ServerTarget): Cut
         return new PreconditionError(
           `The database server at ${target.host}:${target.port} has no authentication rule that lets user "${target.user}" in.`,
           {
+            code: 'DATABASE_AUTH_RULE_MISSING',
             hints: ['Add a host/md5 or scram-sha-256 line for this user and address to pg_hba.conf.'],
           },
         );

@@ -43,6 +43,7 @@ export const sqliteFactory: DialectFactory = {
     const { file } = asFile(target);
     if (!fs.existsSync(file)) {
       throw new PreconditionError(`The SQLite database ${file} does not exist.`, {
+        code: 'DATABASE_MISSING',
         hints: ['Check the path, or create it with `cuttle database create`.'],
       });
     }
