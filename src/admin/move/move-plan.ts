@@ -89,7 +89,3 @@ export function renderProblems(problems: PreflightProblem[]): string[] {
 function mb(n: number): string {
   return `${(n / 1048576).toFixed(1)} MB`;
 }
-
-export function targetLabel(t: ConnectionTarget): string {
-  return dialectFactory(t.engine).capabilities.displayName;
-}
