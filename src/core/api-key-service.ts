@@ -11,7 +11,7 @@ export async function revokeApiKey(db: Kysely<Database>, actor: Actor, userId: s
   await db.transaction().execute(async (tx) => {
     const row = await getApiKey(tx, keyId);
     if (!row || row.user_id !== userId)
-      throw new NotFoundError(`The user ${userId} has no API key ${keyId}.`);
+      throw new NotFoundError(`The user ${userId} has no API key ${keyId}.`, { code: 'API_KEY_NOT_FOUND' });
     await deleteApiKey(tx, keyId);
     await writeEvent(tx, {
       category: 'Deleted',

@@ -18,7 +18,10 @@ interface Phase {
  */
 export async function deployTargets(db: Kysely<Database>, spaceId: string, releaseId: string) {
   const release = await getRelease(db, spaceId, releaseId);
-  if (!release) throw new NotFoundError(`The release ${releaseId} does not exist in ${spaceId}.`);
+  if (!release)
+    throw new NotFoundError(`The release ${releaseId} does not exist in ${spaceId}.`, {
+      code: 'RELEASE_NOT_FOUND',
+    });
   const project = await requireProject(db, spaceId, release.project_id);
   const lifecycle = await getLifecycle(db, spaceId, project.lifecycle_id);
   const phases = ((JSON.parse(lifecycle?.json || '{}') as { Phases?: Phase[] }).Phases ?? []).filter(

@@ -56,6 +56,7 @@ export function projectIdOfProcess(spaceId: string, processId: string): string {
   const prefix = processIdOf('');
   if (!processId.startsWith(prefix) || processId.length === prefix.length) {
     throw new NotFoundError(`The deployment process ${processId} does not exist in ${spaceId}.`, {
+      code: 'PROCESS_NOT_FOUND',
       hints: [`A deployment process Id is ${processIdOf('<ProjectId>')}, e.g. ${processIdOf('Projects-1')}.`],
     });
   }

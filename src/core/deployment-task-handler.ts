@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { RuntimeFailure } from '../lib/errors.js';
 import { getDeployment } from '../storage/repositories/deployment-repository.js';
 import { getEnvironment } from '../storage/repositories/environment-repository.js';
 import { getProject } from '../storage/repositories/project-repository.js';
@@ -28,13 +29,18 @@ async function loadScope(ctx: TaskContext) {
   const db = ctx.storage.db;
   const deploymentId = String(ctx.task.arguments.DeploymentId ?? '');
   const deployment = await getDeployment(db, deploymentId);
-  if (!deployment) throw new Error(`The deployment ${deploymentId} of this task no longer exists.`);
+  if (!deployment)
+    throw new RuntimeFailure(`The deployment ${deploymentId} of this task no longer exists.`, {
+      code: 'DEPLOYMENT_GONE',
+    });
   const release = await getReleaseById(db, deployment.release_id);
   const project = await getProject(db, deployment.space_id, deployment.project_id);
   const environment = await getEnvironment(db, deployment.space_id, deployment.environment_id);
   const space = await getSpace(db, deployment.space_id);
   if (!release || !project || !environment) {
-    throw new Error(`The release, project or environment of ${deploymentId} no longer exists.`);
+    throw new RuntimeFailure(`The release, project or environment of ${deploymentId} no longer exists.`, {
+      code: 'DEPLOYMENT_GONE',
+    });
   }
   return { deployment, release, project, environment, spaceName: space?.name ?? '', taskId: ctx.task.id };
 }
@@ -157,6 +163,9 @@ export const deploymentTaskHandler: TaskHandler = async (ctx) => {
     ctx.activities.finish(stepId, stepStatus);
   }
   await ctx.log.flush();
-  if (failed) throw new Error('The deployment failed because one or more steps failed.');
+  if (failed)
+    throw new RuntimeFailure('The deployment failed because one or more steps failed.', {
+      code: 'DEPLOYMENT_STEPS_FAILED',
+    });
   return undefined;
 };

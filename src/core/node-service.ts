@@ -65,7 +65,7 @@ export async function listNodes(db: Kysely<Database>) {
 
 export async function getNodeResource(db: Kysely<Database>, id: string) {
   const n = (await listNodes(db)).find((x) => x.Id === id);
-  if (!n) throw new NotFoundError(`The server node ${id} does not exist.`);
+  if (!n) throw new NotFoundError(`The server node ${id} does not exist.`, { code: 'NODE_NOT_FOUND' });
   return n;
 }
 

@@ -55,6 +55,7 @@ function lockedError(until: string): UnauthorizedError {
   const minutes = Math.max(1, Math.ceil((Date.parse(until) - Date.now()) / 60_000));
   return new UnauthorizedError(
     `Too many failed sign-ins for this username: it is locked for ${minutes} more minute(s). An administrator can reset the password with \`cuttle admin\`.`,
+    { code: 'SIGN_IN_LOCKED' },
   );
 }
 
@@ -66,7 +67,8 @@ export async function signIn(
   db: Kysely<Database>,
   input: { username: string; password: string },
 ): Promise<{ token: string; session: PortalSession }> {
-  if (!input.username?.trim() || !input.password) throw new UsageError('Username and Password are required.');
+  if (!input.username?.trim() || !input.password)
+    throw new UsageError('Username and Password are required.', { code: 'SIGN_IN_FIELDS_MISSING' });
   const name = normalizeSignInName(input.username);
   const locked = await lockedUntil(db, name);
   if (locked) throw lockedError(locked);
@@ -82,7 +84,7 @@ export async function signIn(
       username: input.username.trim().slice(0, 64),
     });
     if (nowLocked) throw lockedError(nowLocked);
-    throw new UnauthorizedError(WRONG);
+    throw new UnauthorizedError(WRONG, { code: 'SIGN_IN_FAILED' });
   }
   await resetFailures(db, name);
   const now = new Date();
@@ -118,9 +120,11 @@ function live(row: SessionRow, now: number): boolean {
 export async function resolveSession(db: Kysely<Database>, sessionToken: string): Promise<PortalSession> {
   const row = await getSession(db, sessionIdOf(sessionToken));
   const now = Date.now();
-  if (!row || !live(row, now)) throw new UnauthorizedError('Your session has ended: sign in again.');
+  if (!row || !live(row, now))
+    throw new UnauthorizedError('Your session has ended: sign in again.', { code: 'SESSION_ENDED' });
   const user = await getUser(db, row.user_id);
-  if (!user || !toBool(user.is_active)) throw new UnauthorizedError('Your session has ended: sign in again.');
+  if (!user || !toBool(user.is_active))
+    throw new UnauthorizedError('Your session has ended: sign in again.', { code: 'SESSION_ENDED' });
   if (now - Date.parse(row.last_seen) > TOUCH_EVERY_MS)
     await touchSession(db, row.id, new Date(now).toISOString());
   return { id: row.id, actor: actorOf(user), csrfToken: row.csrf_token, expires: row.expires };
@@ -149,15 +153,16 @@ export async function signOut(db: Kysely<Database>, session: PortalSession): Pro
  * lockout. Refusals are 403, not 401: the caller is signed in, only this confirmation failed.
  */
 export async function confirmPassword(db: Kysely<Database>, actor: Actor, password: string): Promise<void> {
-  if (!actor.userId) throw new ForbiddenError('This request is not made by a user.');
+  if (!actor.userId) throw new ForbiddenError('This request is not made by a user.', { code: 'NOT_A_USER' });
   const user = await getUser(db, actor.userId);
   const name = normalizeSignInName(user?.username ?? '');
   const locked = await lockedUntil(db, name);
-  if (locked) throw new ForbiddenError(lockedError(locked).message);
+  if (locked) throw new ForbiddenError(lockedError(locked).message, { code: 'PASSWORD_RECHECK_LOCKED' });
   if (!user || !password || !verifyPassword(password, user.password_hash)) {
     const nowLocked = await recordFailure(db, name);
-    if (nowLocked) throw new ForbiddenError(lockedError(nowLocked).message);
-    throw new ForbiddenError('The password is wrong.');
+    if (nowLocked)
+      throw new ForbiddenError(lockedError(nowLocked).message, { code: 'PASSWORD_RECHECK_LOCKED' });
+    throw new ForbiddenError('The password is wrong.', { code: 'PASSWORD_RECHECK_FAILED' });
   }
   await resetFailures(db, name);
 }

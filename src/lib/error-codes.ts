@@ -28,7 +28,7 @@ interface CodeSpec {
 const spec = <K extends ErrorKind>(kind: K, means: string) => ({ kind, means }) as const;
 
 export const ERROR_CODES = {
-  // ---- generic: the default of each kind, for failures that have no code of their own yet
+  // ---- generic: for failures of a kind that need no finer name (unknown routes, anything unexpected)
   USAGE_INVALID: spec('usage', 'The command line is malformed: unknown option, missing or malformed value.'),
   REQUEST_INVALID: spec('usage', 'The request (body, path or query) does not match what the route accepts.'),
   PRECONDITION_FAILED: spec(
@@ -77,6 +77,8 @@ export const ERROR_CODES = {
     'precondition',
     'The database user lacks privileges Cuttle needs (`cuttle database check` lists them).',
   ),
+  DATABASE_SCHEMA_NEWER: spec('precondition', 'The database was upgraded by a newer Cuttle than this one.'),
+  DATABASE_FOREIGN_TABLES: spec('precondition', "The database holds tables that are not Cuttle's."),
   DATABASE_NOT_CUTTLE: spec('precondition', "The database holds tables that are not Cuttle's."),
   SCHEMA_TOO_NEW: spec(
     'precondition',
@@ -166,6 +168,10 @@ export const ERROR_CODES = {
   NODE_RUNNING: spec('precondition', 'The node sent a recent heartbeat: it is running.'),
 
   // ---- backup and restore
+  ARCHIVE_TABLE_UNKNOWN: spec(
+    'runtime',
+    'The archive holds a table that its own schema version does not have.',
+  ),
   ARCHIVE_DAMAGED: spec(
     'precondition',
     'The backup archive is truncated, corrupt, or does not match its manifest.',
@@ -196,6 +202,15 @@ export const ERROR_CODES = {
   BACKUP_SCHEDULE_INVALID: spec('usage', 'The backup schedule or retention is not valid.'),
 
   // ---- database move
+  MOVE_TARGET_OPEN_FAILED: spec(
+    'runtime',
+    'The target database passed the preflight but could not be opened for the copy.',
+  ),
+  MOVE_JOURNAL_MISSING: spec('runtime', 'The move reached a step that needs its journal, and there is none.'),
+  MOVE_FAILED: spec(
+    'runtime',
+    'The move failed during one of its phases; the journal records which, and `--resume` continues it.',
+  ),
   MOVE_TARGET_NOT_EMPTY: spec('precondition', 'The move target already holds tables.'),
   MOVE_SAME_DATABASE: spec('precondition', 'The move target is the database the instance already uses.'),
   MOVE_PREFLIGHT_FAILED: spec('precondition', 'The move preflight found problems; nothing was changed.'),
@@ -233,6 +248,25 @@ export const ERROR_CODES = {
   NOT_FENCED: spec('precondition', 'The database is not fenced: there is nothing to unfence.'),
   MOVE_NOT_FOUND: spec('not-found', 'There is no database move with that id.'),
 
+  // ---- portal sign-in and sessions
+  SIGN_IN_FIELDS_MISSING: spec('usage', 'A sign-in needs both a username and a password.'),
+  SIGN_IN_FAILED: spec('unauthorized', 'The username or password is wrong.'),
+  SIGN_IN_LOCKED: spec('unauthorized', 'Too many failed sign-ins: the username is locked for a while.'),
+  SESSION_ENDED: spec(
+    'unauthorized',
+    'The portal session expired, was signed out, or its user was disabled.',
+  ),
+  SESSION_NOT_USED: spec(
+    'usage',
+    'The request signs out a portal session but was authenticated with an API key.',
+  ),
+  CSRF_TOKEN_INVALID: spec(
+    'forbidden',
+    'A state-changing portal request did not carry the CSRF token of its session.',
+  ),
+  PASSWORD_RECHECK_FAILED: spec('forbidden', 'The password re-entered to see a secret is wrong.'),
+  PASSWORD_RECHECK_LOCKED: spec('forbidden', 'Too many wrong passwords re-entered: locked for a while.'),
+  NOT_A_USER: spec('forbidden', 'The action needs a signed-in user, and the caller is not one.'),
   // ---- domain
   STALE_VERSION: spec(
     'conflict',
@@ -248,7 +282,24 @@ export const ERROR_CODES = {
     'The deployment process has a step type or script syntax this server cannot run.',
   ),
   LIFECYCLE_REFUSES: spec('precondition', 'The lifecycle does not allow this deployment (yet).'),
+  TASK_CANCEL_CONTENDED: spec('conflict', 'The task changed state on every try to cancel it; ask again.'),
+  TASK_HANDLER_MISSING: spec(
+    'runtime',
+    'The task is of a kind this server has no handler for (a newer node queued it?).',
+  ),
+  DEPLOYMENT_GONE: spec(
+    'runtime',
+    'The deployment, or its release, project or environment, was deleted before its task ran.',
+  ),
+  DEPLOYMENT_STEPS_FAILED: spec(
+    'runtime',
+    'One or more steps of the deployment failed; the task log says which.',
+  ),
+  ID_CONTENTION: spec('runtime', 'Ids could not be reserved because other writers kept taking them; retry.'),
   TASK_NOT_CANCELLABLE: spec('conflict', 'The task has already finished.'),
+  API_KEY_NOT_FOUND: spec('not-found', 'The user has no API key with that id.'),
+  RELEASE_NOT_FOUND: spec('not-found', 'The release does not exist in the space.'),
+  PROCESS_NOT_FOUND: spec('not-found', 'The deployment process does not exist in the space.'),
   SPACE_NOT_FOUND: spec('not-found', 'The space does not exist.'),
 } as const satisfies Record<string, CodeSpec>;
 

@@ -57,6 +57,7 @@ export function schemaTooNew(status: SchemaStatus, where: string): PreconditionE
   return new PreconditionError(
     `The database at ${where} has schema version ${status.version}, newer than this Cuttle knows (${status.latest}).`,
     {
+      code: 'DATABASE_SCHEMA_NEWER',
       hints: [
         'Upgrade Cuttle to the version that last upgraded this database; running older code could damage it.',
       ],
@@ -81,6 +82,7 @@ export async function migrateToVersion(
     throw new PreconditionError(
       `The database at ${storage.description} holds tables that are not Cuttle's.`,
       {
+        code: 'DATABASE_FOREIGN_TABLES',
         details: before.foreignTables,
         hints: ['Give Cuttle a database of its own.'],
       },

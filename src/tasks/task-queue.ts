@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Kysely } from 'kysely';
 import { nowIso } from '../lib/clock.js';
-import { NotFoundError } from '../lib/errors.js';
+import { ConflictError, NotFoundError } from '../lib/errors.js';
 import { nextChangeNumber, nextId } from '../storage/repositories/id-allocator.js';
 import type { Database } from '../storage/schema/database-types.js';
 import { notifyTaskStateChange } from './handler-registry.js';
@@ -106,5 +106,7 @@ export async function requestCancel(db: Kysely<Database>, taskId: string): Promi
     }
     return state;
   }
-  throw new Error(`Could not cancel ${taskId}: its state kept changing.`);
+  throw new ConflictError(`Could not cancel ${taskId}: its state kept changing.`, {
+    code: 'TASK_CANCEL_CONTENDED',
+  });
 }

@@ -1,6 +1,6 @@
 import type { MasterKey } from '../crypto/master-key.js';
 import { nowIso } from '../lib/clock.js';
-import { CuttleError } from '../lib/errors.js';
+import { CuttleError, RuntimeFailure } from '../lib/errors.js';
 import { nextChangeNumber } from '../storage/repositories/id-allocator.js';
 import type { Storage } from '../storage/storage.js';
 import { ActivityTree } from './activity-tree.js';
@@ -70,7 +70,10 @@ export async function runClaimedTask(
     activities = new ActivityTree(db, task.id, task.description || task.name);
     log.write('Verbose', `${task.name} started on node ${deps.nodeId} (attempt ${task.attempts}).`);
     const handler = getTaskHandler(task.kind);
-    if (!handler) throw new Error(`This server has no handler for tasks of kind "${task.kind}".`);
+    if (!handler)
+      throw new RuntimeFailure(`This server has no handler for tasks of kind "${task.kind}".`, {
+        code: 'TASK_HANDLER_MISSING',
+      });
     const result = await handler({
       task,
       signal: controller.signal,

@@ -109,7 +109,9 @@ export async function loadArchive(
       if (table && opts.database && storage) {
         const spec = specs.get(table);
         if (!spec)
-          throw new RuntimeFailure(`The archive holds table ${table}, unknown at its schema version.`);
+          throw new RuntimeFailure(`The archive holds table ${table}, unknown at its schema version.`, {
+            code: 'ARCHIVE_TABLE_UNKNOWN',
+          });
         // Format 1 chunks are JSON lines: converted to row text, whose digest the target must match;
         // their own digest is checked again here (the file could have changed since the verify
         // pass). Format 2 chunks go to the loader as they are: a change since the verify pass

@@ -184,7 +184,10 @@ async function copyAndCutOver(run: MoveRun, start: MoveStart): Promise<MoveResul
         maintenanceLeftOn: false,
       };
     }
-    if (!target) throw new RuntimeFailure('The target database could not be opened.');
+    if (!target)
+      throw new RuntimeFailure('The target database could not be opened.', {
+        code: 'MOVE_TARGET_OPEN_FAILED',
+      });
     store = openJournal(run, start, { sourceDescription: source.description, pre });
     faults.at('move:after-preflight');
     await maintenanceOn(run, store, source);
@@ -265,7 +268,7 @@ function openJournal(
         tables: TABLES.map((t) => t.name),
       }),
     );
-  } else throw new RuntimeFailure('The move has no journal.');
+  } else throw new RuntimeFailure('The move has no journal.', { code: 'MOVE_JOURNAL_MISSING' });
   store.update((j) => {
     j.failed = undefined;
     j.failure = undefined;
@@ -406,7 +409,7 @@ async function finishMove(
   sourceConn: ConnectionTarget,
   targetConn: ConnectionTarget,
 ): Promise<MoveResult> {
-  if (!store) throw new RuntimeFailure('The move has no journal.');
+  if (!store) throw new RuntimeFailure('The move has no journal.', { code: 'MOVE_JOURNAL_MISSING' });
   try {
     return await finishSteps(run, store, sourceConn, targetConn);
   } catch (err) {
@@ -600,5 +603,11 @@ async function rollBack(
       }),
     );
   }
-  return record(new RuntimeFailure(`The move failed during ${j.phase}: ${reason}`, { hints, cause: err }));
+  return record(
+    new RuntimeFailure(`The move failed during ${j.phase}: ${reason}`, {
+      code: 'MOVE_FAILED',
+      hints,
+      cause: err,
+    }),
+  );
 }

@@ -44,6 +44,7 @@ export function sessionAuthenticator(
         if (!csrfMatches(session, Array.isArray(header) ? header[0] : header)) {
           throw new ForbiddenError(
             'The request has no valid CSRF token: reload the portal and try again (X-Octopus-Csrf-Token must match the Octopus-Csrf-Token cookie).',
+            { code: 'CSRF_TOKEN_INVALID' },
           );
         }
       }

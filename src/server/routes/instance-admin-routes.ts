@@ -35,7 +35,12 @@ const DatabaseSchema = Type.Object({
 function instanceOf(home: string) {
   const file = configPathFor(home);
   if (!fs.existsSync(file))
-    throw new PreconditionError(`This server has no instance config in ${home}; use the CLI on its machine.`);
+    throw new PreconditionError(
+      `This server has no instance config in ${home}; use the CLI on its machine.`,
+      {
+        code: 'CONFIG_MISSING',
+      },
+    );
   return loadInstance({ config: file });
 }
 

@@ -52,7 +52,9 @@ export function sessionRoutes(app: App, { db }: RouteDeps): void {
     },
     async (req, reply) => {
       if (!req.portalSession)
-        throw new UsageError('Sign-out ends a portal session; this request used an API key.');
+        throw new UsageError('Sign-out ends a portal session; this request used an API key.', {
+          code: 'SESSION_NOT_USED',
+        });
       await signOut(db, req.portalSession);
       clearSessionCookies(req, reply);
       return { SignedOut: true };

@@ -23,7 +23,9 @@ function date(v: string | undefined, what: string): string | undefined {
   if (!v) return undefined;
   const t = Date.parse(v);
   if (Number.isNaN(t))
-    throw new UsageError(`${what} must be a date such as 2025-01-31 or 2025-01-31T12:00:00Z.`);
+    throw new UsageError(`${what} must be a date such as 2025-01-31 or 2025-01-31T12:00:00Z.`, {
+      code: 'REQUEST_INVALID',
+    });
   return new Date(t).toISOString();
 }
 

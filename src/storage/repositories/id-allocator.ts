@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { RuntimeFailure } from '../../lib/errors.js';
 import type { Database } from '../schema/database-types.js';
 
 /**
@@ -45,6 +46,7 @@ async function reserve(db: Kysely<Database>, collection: string, size: number): 
       .select('next_id')
       .where('collection_name', '=', collection)
       .executeTakeFirst();
+    // A programming error (a collection without its migration row), not a user's: a plain Error.
     if (!row)
       throw new Error(`No key allocation row for "${collection}": add it in a migration (ID_COLLECTIONS).`);
     const start = Number(row.next_id);
@@ -56,7 +58,9 @@ async function reserve(db: Kysely<Database>, collection: string, size: number): 
       .executeTakeFirst();
     if (Number(res.numUpdatedRows) === 1) return start;
   }
-  throw new Error(`Could not reserve ids for ${collection}: too much contention.`);
+  throw new RuntimeFailure(`Could not reserve ids for ${collection}: too much contention.`, {
+    code: 'ID_CONTENTION',
+  });
 }
 
 export async function nextNumber(db: Kysely<Database>, collection: string): Promise<number> {
