@@ -1,9 +1,11 @@
 import { type ConnectionTarget, describeTarget } from '../config/connection-string.js';
 import type { MasterKey } from '../crypto/master-key.js';
+import type { CodeOfKind } from '../lib/error-codes.js';
 import { PreconditionError } from '../lib/errors.js';
 import { LATEST_SCHEMA_VERSION, migrateToLatest, schemaStatus, schemaTooNew } from '../storage/migrator.js';
 import { getMeta, getMetaJson, META } from '../storage/repositories/metadata-repository.js';
 import { dialectFactory, openStorage } from '../storage/storage.js';
+import { type RestoreMarker, readRestoreMarker } from './backup/restore-marker.js';
 import type { FenceMarker } from './instance-context.js';
 import { checkCanary } from './master-key-canary.js';
 
@@ -18,7 +20,53 @@ export interface DatabaseReport {
   instanceId?: string;
   fence?: FenceMarker;
   sizeBytes?: number;
+  /** A restore that was killed or crashed before its last step: the data is incomplete. */
+  unfinishedRestore?: RestoreMarker;
+  /** The database is the target of a move that has not cut over yet. */
+  unfinishedMove?: string;
+  /** Why the database must not be used as it is, each with its code and the command that fixes it. */
+  problems: DatabaseProblem[];
   ok: boolean;
+}
+
+export interface DatabaseProblem {
+  code: CodeOfKind<'precondition'>;
+  message: string;
+  fix: string[];
+}
+
+/** The problems of a check; none means the database can be used by this Cuttle as it is. */
+function problemsOf(r: Omit<DatabaseReport, 'problems' | 'ok'>): DatabaseProblem[] {
+  const found: DatabaseProblem[] = [];
+  const add = (code: DatabaseProblem['code'], message: string, ...fix: string[]) =>
+    found.push({ code, message, fix });
+  if (r.unfinishedRestore)
+    add(
+      'RESTORE_UNFINISHED',
+      `An incomplete restore (of ${r.unfinishedRestore.archive}, started ${r.unfinishedRestore.started}) was never finished: rows are missing.`,
+      `Complete it by running the restore again: cuttle backup restore ${r.unfinishedRestore.archive} --storage-connection-string "..." --overwrite`,
+    );
+  if (r.unfinishedMove)
+    add(
+      'DATABASE_MOVE_TARGET',
+      `The database is the target of the unfinished move ${r.unfinishedMove}.`,
+      'Finish it with `cuttle database move --resume` on the instance being moved.',
+    );
+  if (r.schema.state === 'older')
+    add('SCHEMA_OUTDATED', `The schema is at version ${r.schema.version}; this Cuttle needs ${r.schema.latest}.`, 'Run `cuttle database upgrade` (take a backup first).');
+  if (r.schema.state === 'newer')
+    add('DATABASE_SCHEMA_NEWER', `The schema is at version ${r.schema.version}, newer than this Cuttle knows (${r.schema.latest}).`, 'Upgrade Cuttle to the version that last upgraded this database.');
+  if (r.schema.state === 'foreign')
+    add('DATABASE_FOREIGN_TABLES', 'The database holds tables that are not Cuttle\'s.', 'Give Cuttle a database of its own.');
+  if (r.canary === 'wrong-key')
+    add('MASTER_KEY_WRONG', 'The master key does not match the database.', 'Give the right key with --master-key-file or CUTTLE_MASTER_KEY.');
+  if (r.canary === 'missing') add('CANARY_MISSING', 'The database has no master-key canary.');
+  if (r.canary === 'corrupt') add('CANARY_DAMAGED', 'The master-key canary is damaged.');
+  if (!r.privileges.ok)
+    add('DATABASE_PRIVILEGES_MISSING', `Privileges missing: ${r.privileges.missing.join('; ')}.`, ...r.privileges.fix);
+  if (r.fence)
+    add('DATABASE_FENCED', `The database was moved to ${r.fence.movedTo} on ${r.fence.moved} and is fenced.`, 'Point the instance at the new database, or roll back with `cuttle database unfence`.');
+  return found;
 }
 
 /** `cuttle database check`: everything an admin needs to know before trusting a database. */
@@ -35,12 +83,7 @@ export async function checkDatabase(
     const canaryState = typeof canary === 'string' ? canary : canary.ok ? 'ok' : canary.reason;
     const instanceId = hasSchema ? await getMeta(storage.db, META.instanceId) : undefined;
     const fence = hasSchema ? await getMetaJson<FenceMarker>(storage.db, META.fence) : undefined;
-    const ok =
-      privileges.missing.length === 0 &&
-      (status.state === 'current' || status.state === 'empty') &&
-      (canaryState === 'ok' || canaryState === 'not-checked') &&
-      !fence;
-    return {
+    const report: Omit<DatabaseReport, 'problems' | 'ok'> = {
       storage: describeTarget(target),
       engine: storage.dialect.label,
       serverVersion: storage.dialect.serverVersion,
@@ -51,8 +94,11 @@ export async function checkDatabase(
       instanceId,
       fence,
       sizeBytes: await storage.dialect.databaseSize(storage.db),
-      ok,
+      unfinishedRestore: hasSchema ? await readRestoreMarker(storage.db) : undefined,
+      unfinishedMove: (hasSchema ? await getMeta(storage.db, 'move-in-progress') : undefined) || undefined,
     };
+    const problems = problemsOf(report);
+    return { ...report, problems, ok: problems.length === 0 };
   } finally {
     await storage.close();
   }

@@ -77,6 +77,11 @@ export const ERROR_CODES = {
     'precondition',
     'The database user lacks privileges Cuttle needs (`cuttle database check` lists them).',
   ),
+  DATABASE_SERVER_TOO_OLD: spec(
+    'precondition',
+    'The database server is older than the oldest version Cuttle supports.',
+  ),
+  DATABASE_CHECK_FAILED: spec('precondition', '`database check` found several problems; each is listed with its own code.'),
   DATABASE_SCHEMA_NEWER: spec('precondition', 'The database was upgraded by a newer Cuttle than this one.'),
   DATABASE_FOREIGN_TABLES: spec('precondition', "The database holds tables that are not Cuttle's."),
   DATABASE_NOT_CUTTLE: spec('precondition', "The database holds tables that are not Cuttle's."),
@@ -126,6 +131,15 @@ export const ERROR_CODES = {
   ),
 
   // ---- master key
+  MASTER_KEY_NOT_SAVED: spec(
+    'precondition',
+    'The master key must be saved (or a sealed key bundle written) before the data leaves: `--yes` confirms it is.',
+  ),
+  KEY_BUNDLE_PASSPHRASE_MISSING: spec(
+    'precondition',
+    'A key bundle needs a passphrase file to seal the key with.',
+  ),
+  PASSPHRASE_FILE_UNREADABLE: spec('precondition', 'The passphrase file cannot be read.'),
   MASTER_KEY_WRONG: spec('precondition', 'The master key does not match the data it must decrypt.'),
   MASTER_KEY_MISSING: spec(
     'precondition',
@@ -213,6 +227,10 @@ export const ERROR_CODES = {
   ),
   MOVE_TARGET_NOT_EMPTY: spec('precondition', 'The move target already holds tables.'),
   MOVE_SAME_DATABASE: spec('precondition', 'The move target is the database the instance already uses.'),
+  MOVE_SOURCE_SCHEMA_NOT_CURRENT: spec(
+    'precondition',
+    "The source database is not at this Cuttle's schema version; upgrade it before the move.",
+  ),
   MOVE_PREFLIGHT_FAILED: spec('precondition', 'The move preflight found problems; nothing was changed.'),
   MOVE_NOTHING_TO_RESUME: spec('precondition', 'There is no unfinished move to resume.'),
   MOVE_RESUME_MISMATCH: spec(
@@ -321,6 +339,10 @@ export const DEFAULT_CODE: { [K in ErrorKind]: CodeOfKind<K> } = {
   maintenance: 'MAINTENANCE_MODE',
   runtime: 'RUNTIME_FAILURE',
 };
+
+export function isCodeOfKind<K extends ErrorKind>(code: ErrorCode, kind: K): code is CodeOfKind<K> {
+  return ERROR_CODES[code].kind === kind;
+}
 
 export function isErrorCode(s: string): s is ErrorCode {
   return Object.hasOwn(ERROR_CODES, s);

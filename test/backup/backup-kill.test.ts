@@ -13,6 +13,7 @@ import { TABLES } from '../../src/storage/schema/tables.js';
 import { openStorage } from '../../src/storage/storage.js';
 import { hashAllTables } from '../../src/storage/table-hash.js';
 import { CLI_ARGS, runCli } from '../helpers/cli.js';
+import { assertFailedWith } from '../helpers/cli-checks.js';
 import { ENGINES, type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { isolateRegistry, PASSPHRASE, passphraseFile } from './setup.js';
@@ -118,12 +119,33 @@ describe('backup restore killed with SIGKILL', () => {
       return true;
     });
 
+    // `database check` does not call it healthy: the unfinished restore, its code and the command that completes it.
+    const check = ['database', 'check', '--storage-connection-string', target.connectionString];
+    const half = await runCli(check, { env: { CUTTLE_REGISTRY: registry } });
+    assertFailedWith(half, 2, 'RESTORE_UNFINISHED', 'database check after the kill');
+    assert.match(half.stdout, /Unfinished restore\s+yes: /);
+    assert.match(half.stdout, /Result: NOT OK/);
+    assert.match(
+      half.stderr,
+      new RegExp(`cuttle backup restore ${archive.replace(/[.]/g, '\\.')} .*--overwrite`),
+    );
+    const halfJson = await runCli([...check, '--format', 'json'], { env: { CUTTLE_REGISTRY: registry } });
+    assert.equal(halfJson.code, 2);
+    assert.deepEqual(
+      (JSON.parse(halfJson.stdout) as { problems: { code: string }[] }).problems.map((p) => p.code),
+      ['RESTORE_UNFINISHED'],
+    );
+
     const again = await runCli(args, { env: { CUTTLE_REGISTRY: registry } });
     assert.equal(again.code, 2, 'without --overwrite the incomplete target is refused');
     assert.match(again.stderr, /not empty/);
     const done = await runCli([...args, '--overwrite'], { env: { CUTTLE_REGISTRY: registry } });
     assert.equal(done.code, 0, done.all);
     assert.match(done.stdout, /skipped-incomplete-target/);
+    const healed = await runCli(check, { env: { CUTTLE_REGISTRY: registry } });
+    assert.equal(healed.code, 0, healed.all);
+    assert.match(healed.stdout, /Unfinished restore\s+no/);
+    assert.match(healed.stdout, /Result: OK/);
     const s = await openCheckedStorage(target.target, inst.key);
     try {
       assert.deepEqual(await hashAllTables(s.db), original!);

@@ -8,6 +8,7 @@ import { createInstance } from '../../src/admin/create-instance.js';
 import { writeCanary } from '../../src/admin/master-key-canary.js';
 import type { ServerTarget } from '../../src/config/connection-string.js';
 import { MasterKey } from '../../src/crypto/master-key.js';
+import type { ErrorCode } from '../../src/lib/error-codes.js';
 import { migrateToLatest } from '../../src/storage/migrator.js';
 import { META, setMeta } from '../../src/storage/repositories/metadata-repository.js';
 import { openStorage } from '../../src/storage/storage.js';
@@ -97,35 +98,40 @@ describe('bad input is refused clearly, with a non-zero exit, and nothing is wri
     // Both commands parse and connect through the same code; each case runs through one of them
     // (a CLI start costs seconds here) and the SQL Server string through both.
     type Via = 'create-instance' | 'configure';
-    const cases: [string, string, Via[], RegExp[]][] = [
+    const cases: [string, string, Via[], ErrorCode, RegExp[]][] = [
       [
         'malformed URL',
         `postgres://cuttle:${pw}@/cuttle`,
         ['configure'],
+        'CONNECTION_STRING_INVALID',
         [/not a valid URL|names no host/, /Examples:/],
       ],
       [
         'keyword form without a provider',
         `Host=127.0.0.1;Database=cuttle;Username=cuttle;Password=${pw}`,
         ['create-instance'],
+        'CONNECTION_STRING_INVALID',
         [/needs Provider=PostgreSQL or Provider=MySQL/],
       ],
       [
         'unknown host',
         `Host=nohost.invalid;Port=5432;Database=cuttle;Username=cuttle;Password=${pw};Provider=PostgreSQL`,
         ['create-instance'],
+        'DATABASE_UNREACHABLE',
         [/the host name "nohost\.invalid" does not resolve/],
       ],
       [
         'connection refused',
         `mysql://cuttle:${pw}@127.0.0.1:1/cuttle`,
         ['configure'],
+        'DATABASE_UNREACHABLE',
         [/127\.0\.0\.1:1: connection refused/],
       ],
       [
         'SQL Server',
         'Data Source=sqlhost\\SQLEXPRESS;Initial Catalog=Octopus;Integrated Security=True',
         ['create-instance', 'configure'],
+        'CONNECTION_STRING_INVALID',
         [
           /SQL Server connection string; Cuttle does not run on SQL Server/,
           /Cuttle supports SQLite, PostgreSQL and MySQL\/MariaDB/,
@@ -133,10 +139,10 @@ describe('bad input is refused clearly, with a non-zero exit, and nothing is wri
         ],
       ],
     ];
-    const runs = cases.flatMap(([label, cs, via, patterns]) =>
+    const runs = cases.flatMap(([label, cs, via, code, patterns]) =>
       via.map(async (v) => {
         const r = await (v === 'create-instance' ? createInto(cs) : configureTo(cs));
-        return () => assertRefused(r, 2, patterns, `${v}: ${label}`);
+        return () => assertRefused(r, 2, code, patterns, `${v}: ${label}`);
       }),
     );
     for (const check of await Promise.all(runs)) check();
@@ -170,10 +176,22 @@ describe('bad input is refused clearly, with a non-zero exit, and nothing is wri
       configureTo(missingPg.connectionString),
     ]);
     const login = new RegExp(`refused the login of user "${user}": wrong password or unknown user`);
-    assertRefused(create, 2, [login], 'create-instance with a wrong password');
-    assertRefused(configure, 2, [login], 'configure with a wrong password');
-    assertRefused(missing1, 2, [new RegExp(`database "${dbName(missingMysql)}" does not exist`)], 'missing');
-    assertRefused(missing2, 2, [new RegExp(`database "${dbName(missingPg)}" does not exist`)], 'missing');
+    assertRefused(create, 2, 'DATABASE_LOGIN_FAILED', [login], 'create-instance with a wrong password');
+    assertRefused(configure, 2, 'DATABASE_LOGIN_FAILED', [login], 'configure with a wrong password');
+    assertRefused(
+      missing1,
+      2,
+      'DATABASE_MISSING',
+      [new RegExp(`database "${dbName(missingMysql)}" does not exist`)],
+      'missing',
+    );
+    assertRefused(
+      missing2,
+      2,
+      'DATABASE_MISSING',
+      [new RegExp(`database "${dbName(missingPg)}" does not exist`)],
+      'missing',
+    );
     assertNothingWritten('wrong password / missing database');
   });
 
@@ -205,7 +223,7 @@ describe('bad input is refused clearly, with a non-zero exit, and nothing is wri
       report.privileges.fix.includes(`GRANT ALL ON SCHEMA public TO "${role}";`),
       report.privileges.fix.join('\n'),
     );
-    assertRefused(create, 2, [
+    assertRefused(create, 2, 'DATABASE_PRIVILEGES_MISSING', [
       /lacks privileges Cuttle needs/,
       /CREATE on schema public/,
       /GRANT ALL ON SCHEMA public/,
@@ -229,13 +247,16 @@ describe('bad input is refused clearly, with a non-zero exit, and nothing is wri
       createInto(t.connectionString),
     ]);
     const grant = `GRANT ALL PRIVILEGES ON \`${name}\`.* TO '${user}'@'%';`;
-    assertRefused(check, 2, [
+    assertRefused(check, 2, 'DATABASE_PRIVILEGES_MISSING', [
       /Privileges\s+missing: INSERT on database/,
       /CREATE on database/,
       /Result: NOT OK/,
     ]);
     assert.ok(check.stdout.includes(grant), check.stdout);
-    assertRefused(create, 2, [/lacks privileges Cuttle needs/, /INSERT on database/]);
+    assertRefused(create, 2, 'DATABASE_PRIVILEGES_MISSING', [
+      /lacks privileges Cuttle needs/,
+      /INSERT on database/,
+    ]);
     assert.ok(create.stderr.includes(grant), create.stderr);
     assertNothingWritten('mysql privileges');
   });
@@ -248,7 +269,10 @@ describe('bad input is refused clearly, with a non-zero exit, and nothing is wri
     ]);
     assert.equal(check.code, 2, check.all);
     assert.equal(JSON.parse(check.stdout).canary, 'wrong-key');
-    assertRefused(configure, 2, [/The master key does not match the database/, /--master-key-file/]);
+    assertRefused(configure, 2, 'MASTER_KEY_WRONG', [
+      /The master key does not match the database/,
+      /--master-key-file/,
+    ]);
     assertNothingWritten('wrong master key');
   });
 
@@ -284,6 +308,7 @@ describe('bad input is refused clearly, with a non-zero exit, and nothing is wri
       assertRefused(
         configured[i]!,
         2,
+        'DATABASE_SCHEMA_NEWER',
         [/newer than this Cuttle knows/, /Upgrade Cuttle/],
         `${t.engine} configure`,
       );
@@ -308,8 +333,10 @@ describe('bad input is refused clearly, with a non-zero exit, and nothing is wri
         `--storage-connection-strin=mysql://cuttle:${pw}@db.example.com/cuttle`,
       ]),
     ]);
-    assertRefused(bogus, 1, [/unknown option '--bogus'/]);
-    assertRefused(typo, 1, [/unknown option '--storage-connection-strin=mysql:\/\/cuttle:\*\*\*@/]);
+    assertRefused(bogus, 1, 'USAGE_INVALID', [/unknown option '--bogus'/]);
+    assertRefused(typo, 1, 'USAGE_INVALID', [
+      /unknown option '--storage-connection-strin=mysql:\/\/cuttle:\*\*\*@/,
+    ]);
     assertNothingWritten('unknown option');
   });
 

@@ -168,6 +168,7 @@ for (const engine of ENGINES) {
       assertRefused(
         refused,
         2,
+        'DATABASE_OTHER_INSTANCE',
         [/belongs to another Cuttle instance/, /--allow-other-instance/],
         'configure',
       );
@@ -230,8 +231,14 @@ for (const engine of ENGINES) {
         cli(join),
         cli([...join, '--master-key-file', wrongKeyFile]),
       ]);
-      assertRefused(noKey, 2, [/already holds a Cuttle instance/, /--master-key-file/], 'join without key');
-      assertRefused(badKey, 2, [/not the key of the instance/], 'join with a wrong key');
+      assertRefused(
+        noKey,
+        2,
+        'DATABASE_HAS_INSTANCE',
+        [/already holds a Cuttle instance/, /--master-key-file/],
+        'join without key',
+      );
+      assertRefused(badKey, 2, 'MASTER_KEY_WRONG', [/not the key of the instance/], 'join with a wrong key');
       assert.ok(!fs.existsSync(homeJ), 'no home directory was created');
       assert.equal(fileBytes(registry), registryBefore, 'registry unchanged');
 

@@ -15,9 +15,15 @@ export function assertNoSecrets(r: CliResult, secrets: (string | undefined)[], l
   }
 }
 
-/** Asserts the command failed with `code` and a message matching each pattern. */
-export function assertRefused(r: CliResult, code: number, patterns: RegExp[], label = ''): void {
-  assert.equal(r.code, code, `${label}: exit code ${r.code}, output:\n${r.all}`);
+/** Asserts the command failed with exit status `exit`, the stable `code`, and a message matching each pattern. */
+export function assertRefused(
+  r: CliResult,
+  exit: number,
+  code: ErrorCode,
+  patterns: RegExp[],
+  label = '',
+): void {
+  assertFailedWith(r, exit, code, label);
   for (const p of patterns) assert.match(r.all, p, `${label}: message`);
 }
 

@@ -7,8 +7,10 @@ import { sql } from 'kysely';
 import mysql from 'mysql2/promise';
 import { writeKeyFile } from '../../src/crypto/key-source.js';
 import { MasterKey } from '../../src/crypto/master-key.js';
+import type { ErrorCode } from '../../src/lib/error-codes.js';
 import { openStorage } from '../../src/storage/storage.js';
-import { runCli } from '../helpers/cli.js';
+import { type CliResult, runCli } from '../helpers/cli.js';
+import { assertFailedWith } from '../helpers/cli-checks.js';
 import {
   ENGINES,
   MYSQL_HOST,
@@ -40,33 +42,38 @@ describe('cuttle database move: preflight refuses bad targets, changes nothing',
   const move = (to: string, extra: string[] = [], env: Record<string, string> = {}) =>
     runCli(['database', 'move', '--instance', ti.name, '--to', to, '--yes', ...extra], { env });
 
-  function refused(r: { code: number; all: string }, pattern: RegExp) {
-    assert.equal(r.code, 2, r.all);
+  /** Refused before anything changed: exit 2 with the problem's own code, and the message names it. */
+  function refused(r: CliResult, code: ErrorCode, pattern: RegExp) {
+    assertFailedWith(r, 2, code);
     assert.match(r.all, pattern);
-    assert.match(r.all, /nothing was changed|Nothing|refus|is not|cannot|does not|lacks|SQL Server|already/i);
   }
 
   it('unreachable target', async () => {
     refused(
       await move(`postgres://postgres@127.0.0.1:1/nowhere`),
+      'DATABASE_UNREACHABLE',
       /Cannot reach the database server at 127\.0\.0\.1:1/,
     );
   });
 
   it('SQL Server connection string', async () => {
     const r = await move('Data Source=sqlhost\\SQLEXPRESS;Initial Catalog=Octopus;Integrated Security=True');
-    refused(r, /SQL Server connection string/);
+    refused(r, 'CONNECTION_STRING_INVALID', /SQL Server connection string/);
     assert.match(r.all, /Provider=PostgreSQL/);
   });
 
   it('moving onto the current database', async () => {
-    refused(await move(ti.db.connectionString), /is the database the instance uses now/);
+    refused(
+      await move(ti.db.connectionString),
+      'MOVE_SAME_DATABASE',
+      /is the database the instance uses now/,
+    );
   });
 
   it('target not empty (another instance lives there)', async () => {
     const other = await makeInstance('sqlite', 'mpfother', { rowsPerTable: 1 });
     cleanup.push(other.db.drop);
-    refused(await move(other.db.connectionString), /is not empty \(a Cuttle schema/);
+    refused(await move(other.db.connectionString), 'MOVE_TARGET_NOT_EMPTY', /is not empty \(a Cuttle schema/);
   });
 
   it('wrong master key', async () => {
@@ -74,14 +81,14 @@ describe('cuttle database move: preflight refuses bad targets, changes nothing',
     writeKeyFile(keyFile, MasterKey.generate());
     const target = testDatabase('sqlite', 'mpfwk');
     const r = await move(target.connectionString, ['--master-key-file', keyFile]);
-    refused(r, /master key does not match/);
+    refused(r, 'MASTER_KEY_WRONG', /master key does not match/);
     assert.ok(!fs.existsSync((target.target as { file: string }).file), 'no target file created');
   });
 
   it('the master key must be saved first (no --yes)', async () => {
     const target = testDatabase('sqlite', 'mpfyes');
     const r = await runCli(['database', 'move', '--instance', ti.name, '--to', target.connectionString]);
-    refused(r, /Save the master key \(id [0-9a-f]{16}\)/);
+    refused(r, 'MASTER_KEY_NOT_SAVED', /Save the master key \(id [0-9a-f]{16}\)/);
     assert.match(r.all, /cuttle show-master-key --instance/);
   });
 
@@ -105,7 +112,7 @@ describe('cuttle database move: preflight refuses bad targets, changes nothing',
         await admin.end();
       });
       const r = await move(`mysql://${user}:not-the-password@${MYSQL_HOST}:${MYSQL_PORT}/cuttle_wp`);
-      refused(r, new RegExp(`refused the login of user "${user}"`));
+      refused(r, 'DATABASE_LOGIN_FAILED', new RegExp(`refused the login of user "${user}"`));
       assert.ok(!r.all.includes('not-the-password'), 'the password is never printed');
     });
   }
@@ -128,7 +135,11 @@ describe('cuttle database move: preflight refuses bad targets, changes nothing',
       });
       const db = (t.target as { database: string }).database;
       const r = await move(`postgres://${role}:restricted-pass@${PG_HOST}:${PG_PORT}/${db}`);
-      refused(r, /\[privileges\] User "cuttle_ro_\w+" lacks privileges/);
+      refused(
+        r,
+        'DATABASE_PRIVILEGES_MISSING',
+        /\[privileges\] DATABASE_PRIVILEGES_MISSING: User "cuttle_ro_\w+" lacks privileges/,
+      );
       assert.match(r.all, /CREATE on schema public/);
       assert.match(r.all, new RegExp(`cuttle database grant --user ${role}`));
       assert.match(r.all, /GRANT ALL ON SCHEMA public/);

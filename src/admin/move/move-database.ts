@@ -7,6 +7,7 @@ import {
 } from '../../config/connection-string.js';
 import { getMaintenance, setMaintenance } from '../../core/maintenance-service.js';
 import { nowIso } from '../../lib/clock.js';
+import { type CodeOfKind, isCodeOfKind } from '../../lib/error-codes.js';
 import { CuttleError, PreconditionError, RuntimeFailure, UsageError } from '../../lib/errors.js';
 import type { ProgressReporter } from '../../lib/progress.js';
 import { migrateToLatest, schemaStatus } from '../../storage/migrator.js';
@@ -31,7 +32,7 @@ import {
   unfinishedJournals,
   writeTargetMarker,
 } from './move-journal.js';
-import { type MoveOptions, type MovePlan, renderProblems } from './move-plan.js';
+import { type MoveOptions, type MovePlan, type PreflightProblem, renderProblems } from './move-plan.js';
 import { type PreflightResult, runPreflight } from './preflight.js';
 import {
   type LocalService,
@@ -233,12 +234,18 @@ async function preflight(run: MoveRun, source: Storage, start: MoveStart): Promi
     progress.update({ step: 'preflight', state: 'failed' });
     await pre.targetStorage?.close();
     throw new PreconditionError(`Preflight found ${plan.problems.length} problem(s); nothing was changed.`, {
-      code: 'MOVE_PREFLIGHT_FAILED',
+      code: preflightCode(plan.problems),
       details: renderProblems(plan.problems),
     });
   }
   progress.update({ step: 'preflight', state: 'done' });
   return pre;
+}
+
+/** One problem names the failure itself; several are MOVE_PREFLIGHT_FAILED, each code in the details. */
+function preflightCode(problems: PreflightProblem[]): CodeOfKind<'precondition'> {
+  const only = problems.length === 1 ? problems[0]!.code : undefined;
+  return only && isCodeOfKind(only, 'precondition') ? only : 'MOVE_PREFLIGHT_FAILED';
 }
 
 /**

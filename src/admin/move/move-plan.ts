@@ -1,5 +1,4 @@
-import type { ConnectionTarget } from '../../config/connection-string.js';
-import { dialectFactory } from '../../storage/storage.js';
+import type { ErrorCode } from '../../lib/error-codes.js';
 
 /** What `cuttle database move` was asked to do. */
 export interface MoveOptions {
@@ -24,6 +23,8 @@ export interface MoveOptions {
 /** One thing preflight found; `fix` says how to put it right. */
 export interface PreflightProblem {
   check: string;
+  /** The stable code of this problem; a preflight with one problem fails with this code. */
+  code: ErrorCode;
   message: string;
   fix: string[];
 }
@@ -80,7 +81,7 @@ export function renderPlan(plan: MovePlan): string[] {
 export function renderProblems(problems: PreflightProblem[]): string[] {
   const lines: string[] = [];
   for (const p of problems) {
-    lines.push(`- [${p.check}] ${p.message}`);
+    lines.push(`- [${p.check}] ${p.code}: ${p.message}`);
     for (const f of p.fix) lines.push(`    ${f}`);
   }
   return lines;

@@ -108,6 +108,7 @@ function targetIsNotTheSource({ input, plan }: Preflight): void {
   if (sameDatabase(input.source.target, input.target)) {
     plan.problems.push({
       check: 'target',
+      code: 'MOVE_SAME_DATABASE',
       message: `The target ${plan.target.description} is the database the instance uses now.`,
       fix: ['Give --to the connection string of the new, empty database.'],
     });
@@ -145,6 +146,7 @@ function targetEngineVersion({ targetStorage, plan }: Preflight): void {
   if (min && !versionAtLeast(d.serverVersion, min)) {
     plan.problems.push({
       check: 'engine version',
+      code: 'DATABASE_SERVER_TOO_OLD',
       message: `${d.label} is too old: Cuttle needs ${family} ${min.join('.')} or newer (for SKIP LOCKED and the schema).`,
       fix: ['Upgrade the target server, or move to another one.'],
     });
@@ -158,6 +160,7 @@ async function targetPrivileges({ targetStorage, plan }: Preflight): Promise<voi
   const user = plan.target.user?.split('@')[0] ?? 'USER';
   plan.problems.push({
     check: 'privileges',
+    code: 'DATABASE_PRIVILEGES_MISSING',
     message: `User "${plan.target.user}" lacks privileges Cuttle needs on ${plan.target.description}: ${priv.missing.join('; ')}.`,
     fix: [
       `As a privileged user: cuttle database grant --user ${user} --storage-connection-string "<a privileged connection string for that database>"`,
@@ -181,6 +184,7 @@ async function targetEmpty(p: Preflight): Promise<void> {
   const description = plan.target.description;
   plan.problems.push({
     check: 'target empty',
+    code: 'MOVE_TARGET_NOT_EMPTY',
     message: marker
       ? `The target ${description} holds the unfinished move ${marker}.`
       : `The target ${description} is not empty (${status.state === 'foreign' ? `tables: ${status.foreignTables.join(', ')}` : `a Cuttle schema, version ${status.version}`}).`,
@@ -199,6 +203,7 @@ async function targetFreeSpace({ targetStorage, plan }: Preflight): Promise<void
   if (free !== undefined && need !== undefined && free < need * 1.2) {
     plan.problems.push({
       check: 'free space',
+      code: 'DISK_SPACE_LOW',
       message: `The target has ${(free / 1048576).toFixed(0)} MB free; the source uses ${(need / 1048576).toFixed(0)} MB (20% headroom needed).`,
       fix: ['Free space on the target, or move to a larger volume.'],
     });
@@ -213,6 +218,7 @@ function sourceSchemaCurrent({ sourceStatus, plan }: Preflight): void {
   if (sourceStatus.state === 'current') return;
   plan.problems.push({
     check: 'schema version',
+    code: 'MOVE_SOURCE_SCHEMA_NOT_CURRENT',
     message: `The source schema is ${sourceStatus.state} (version ${sourceStatus.version}, this Cuttle ${sourceStatus.latest}).`,
     fix: ['Run `cuttle database upgrade` first (take a backup), then move.'],
   });
@@ -252,6 +258,7 @@ async function masterKeySaved({ input, plan }: Preflight): Promise<void> {
     if (!options.passphraseFile) {
       problems.push({
         check: 'master key saved',
+        code: 'KEY_BUNDLE_PASSPHRASE_MISSING',
         message: '--key-bundle needs --passphrase-file FILE (the passphrase that seals the key).',
         fix: ['Put a passphrase of 8 or more characters in a file readable only by you.'],
       });
@@ -263,6 +270,7 @@ async function masterKeySaved({ input, plan }: Preflight): Promise<void> {
     } catch {
       problems.push({
         check: 'master key saved',
+        code: 'PASSPHRASE_FILE_UNREADABLE',
         message: `The passphrase file ${options.passphraseFile} cannot be read.`,
         fix: [],
       });
@@ -288,12 +296,17 @@ async function masterKeySaved({ input, plan }: Preflight): Promise<void> {
     '  --key-bundle FILE --passphrase-file FILE',
   ];
   if (options.dryRun) warnings.push(`${msg} ${fix[0]}`);
-  else problems.push({ check: 'master key saved', message: msg, fix });
+  else problems.push({ check: 'master key saved', code: 'MASTER_KEY_NOT_SAVED', message: msg, fix });
 }
 
 function fromError(check: string, err: unknown): PreflightProblem {
   if (err instanceof CuttleError) {
-    return { check, message: [err.message, ...err.details].join(' '), fix: err.hints };
+    return { check, code: err.code, message: [err.message, ...err.details].join(' '), fix: err.hints };
   }
-  return { check, message: err instanceof Error ? err.message : String(err), fix: [] };
+  return {
+    check,
+    code: 'INTERNAL_ERROR',
+    message: err instanceof Error ? err.message : String(err),
+    fix: [],
+  };
 }

@@ -1,5 +1,11 @@
 import type { Command } from '@commander-js/extra-typings';
-import { checkDatabase, createDatabase, grantDatabase, upgradeDatabase } from '../../admin/database-admin.js';
+import {
+  checkDatabase,
+  createDatabase,
+  type DatabaseProblem,
+  grantDatabase,
+  upgradeDatabase,
+} from '../../admin/database-admin.js';
 import { loadInstance } from '../../admin/instance-context.js';
 import { type ConnectionTarget, parseConnectionString } from '../../config/connection-string.js';
 import { suppliedKey } from '../../crypto/key-source.js';
@@ -78,6 +84,8 @@ export function register(program: Command, ctx: CliContext = DEFAULT_CLI_CONTEXT
           ['Instance id', r.instanceId],
           ['Fenced', r.fence ? `yes: moved to ${r.fence.movedTo} on ${r.fence.moved}` : 'no'],
           ['Size', r.sizeBytes === undefined ? undefined : `${(r.sizeBytes / 1048576).toFixed(1)} MB`],
+          ['Unfinished restore', r.unfinishedRestore ? `yes: ${r.unfinishedRestore.archive}` : 'no'],
+          ['Unfinished move', r.unfinishedMove ? `yes: ${r.unfinishedMove}` : 'no'],
         ]);
         if (r.privileges.fix.length) {
           out('To grant what is missing, as a privileged user:');
@@ -85,7 +93,10 @@ export function register(program: Command, ctx: CliContext = DEFAULT_CLI_CONTEXT
         }
         out(r.ok ? 'Result: OK' : 'Result: NOT OK');
       }
-      if (!r.ok) process.exitCode = EXIT_PRECONDITION;
+      if (r.ok) return;
+      // JSON carries the problems in the report itself: one document on stdout, exit 2.
+      if (o.format === 'json') process.exitCode = EXIT_PRECONDITION;
+      else throw checkFailure(r.problems);
     });
 
   withInstance(database.command('grant'))
@@ -102,4 +113,14 @@ export function register(program: Command, ctx: CliContext = DEFAULT_CLI_CONTEXT
     });
 
   registerMoveCommands(database as never, ctx);
+}
+
+/** One problem fails with its own code; several with DATABASE_CHECK_FAILED, each listed. */
+function checkFailure(problems: DatabaseProblem[]): PreconditionError {
+  const only = problems.length === 1 ? problems[0] : undefined;
+  return new PreconditionError(only ? only.message : `The database check found ${problems.length} problems.`, {
+    code: only ? only.code : 'DATABASE_CHECK_FAILED',
+    details: only ? [] : problems.map((p) => `${p.code}: ${p.message}`),
+    hints: problems.flatMap((p) => p.fix),
+  });
 }

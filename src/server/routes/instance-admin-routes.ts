@@ -28,6 +28,8 @@ const DatabaseSchema = Type.Object({
   PrivilegeFix: StrList,
   SizeBytes: Type.Union([Int, Type.Null()]),
   InstanceId: NStr,
+  /** Why the database must not be used as it is (an unfinished restore, a fence, ...), each with its fix. */
+  Problems: Type.Array(Type.Object({ Code: Str, Message: Str, Fix: StrList })),
   Ok: Bool,
 });
 
@@ -80,6 +82,7 @@ export function instanceAdminRoutes(app: App, deps: RouteDeps): void {
         PrivilegeFix: r.privileges.fix,
         SizeBytes: r.sizeBytes ?? null,
         InstanceId: r.instanceId ?? null,
+        Problems: r.problems.map((p) => ({ Code: p.code, Message: p.message, Fix: p.fix })),
         Ok: r.ok,
       };
     },

@@ -27,7 +27,7 @@ const PlanSchema = Type.Object({
   Tables: Type.Array(Type.Object({ Name: Str, Rows: Int })),
   Steps: StrList,
   Warnings: StrList,
-  Problems: Type.Array(Type.Object({ Check: Str, Message: Str, Fix: StrList })),
+  Problems: Type.Array(Type.Object({ Check: Str, Code: Str, Message: Str, Fix: StrList })),
 });
 
 const MoveSchema = Type.Object({
@@ -84,6 +84,7 @@ function planResource(plan: MovePlan) {
     Warnings: plan.warnings.map(redactText),
     Problems: plan.problems.map((p) => ({
       Check: p.check,
+      Code: p.code,
       Message: redactText(p.message),
       Fix: p.fix.map(redactText),
     })),

@@ -48,6 +48,14 @@ export function DatabasePage() {
               <pre>{db.data.PrivilegeFix.join('\n')}</pre>
             </div>
           )}
+          {db.data.Problems.filter((p) => p.Code !== 'DATABASE_PRIVILEGES_MISSING').map((p) => (
+            <div class="error-box" key={p.Code} data-problem={p.Code}>
+              <p>
+                <code>{p.Code}</code> {p.Message}
+              </p>
+              {p.Fix.length > 0 && <pre>{p.Fix.join('\n')}</pre>}
+            </div>
+          ))}
         </>
       )}
     </section>
