@@ -81,7 +81,10 @@ export const ERROR_CODES = {
     'precondition',
     'The database server is older than the oldest version Cuttle supports.',
   ),
-  DATABASE_CHECK_FAILED: spec('precondition', '`database check` found several problems; each is listed with its own code.'),
+  DATABASE_CHECK_FAILED: spec(
+    'precondition',
+    '`database check` found several problems; each is listed with its own code.',
+  ),
   DATABASE_SCHEMA_NEWER: spec('precondition', 'The database was upgraded by a newer Cuttle than this one.'),
   DATABASE_FOREIGN_TABLES: spec('precondition', "The database holds tables that are not Cuttle's."),
   DATABASE_NOT_CUTTLE: spec('precondition', "The database holds tables that are not Cuttle's."),
@@ -199,6 +202,10 @@ export const ERROR_CODES = {
     'With --no-database a restore needs --instance or --home to put files in.',
   ),
   ARCHIVE_NO_DATABASE: spec('precondition', 'The archive holds no database (made with --no-database).'),
+  ARCHIVE_KEY_WRONG: spec(
+    'precondition',
+    "The key given (or the archive's bundle opened with the passphrase) does not decrypt the archive's canary.",
+  ),
   ARCHIVE_KEY_NEEDED: spec('precondition', "The archive's key is needed: a passphrase or the master key."),
   ARCHIVE_OTHER_INSTANCE: spec(
     'precondition',

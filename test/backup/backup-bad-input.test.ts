@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +13,7 @@ import { writeKeyFile } from '../../src/crypto/key-source.js';
 import { MasterKey } from '../../src/crypto/master-key.js';
 import { hashAllTables, type TableDigest } from '../../src/storage/table-hash.js';
 import { runCli } from '../helpers/cli.js';
+import { assertFailedWith } from '../helpers/cli-checks.js';
 import { ENGINES, PG_HOST, PG_PORT, type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
 import {
   isolateRegistry,
@@ -109,6 +111,44 @@ describe('backup: bad input is refused with a clear message and the target untou
       assert.ok(e.details?.some((d) => d.startsWith('table variables sha256')));
       return true;
     });
+    assert.deepEqual(await tablesIn(t), []);
+  });
+
+  it('an intact archive of a newer schema: verify says this Cuttle cannot restore it (exit 2), restore refuses', async () => {
+    const newer = path.join(work, 'newer-schema.tar.gz');
+    // A consistent forgery: header and manifest both one schema ahead, the header's digest updated.
+    let headerEntry: { size: number; sha256: string } | undefined;
+    await repack(good, newer, (name, body) => {
+      if (name !== 'cuttle-backup.json' && name !== 'manifest.json') return body;
+      const doc = JSON.parse(body.toString('utf8'));
+      doc.schemaVersion += 1;
+      if (name === 'manifest.json') {
+        doc.cuttleVersion = '99.0.0';
+        for (const e of doc.entries) if (e.name === 'cuttle-backup.json') Object.assign(e, headerEntry);
+      }
+      const out = Buffer.from(JSON.stringify(doc));
+      if (name === 'cuttle-backup.json')
+        headerEntry = { size: out.length, sha256: createHash('sha256').update(out).digest('hex') };
+      return out;
+    });
+    const v = await runCli(['backup', 'verify', newer], { env });
+    assertFailedWith(v, 2, 'ARCHIVE_UNSUPPORTED', 'verify of a newer archive');
+    assert.match(v.stdout, /Restorable\s+NO: newer than this Cuttle/);
+    assert.match(
+      v.stdout,
+      /PROBLEM This Cuttle cannot restore it: the archive has schema version \d+, newer than this Cuttle knows/,
+    );
+    assert.doesNotMatch(v.stdout, /MISMATCH/, 'nothing in it is damaged');
+    assert.match(v.stderr, /Cuttle 99\.0\.0 or newer/);
+    const json = await runCli(['backup', 'verify', newer, '--format', 'json'], { env });
+    assert.equal(json.code, 2);
+    const doc = JSON.parse(json.stdout) as { ok: boolean; restorable: boolean; code: string };
+    assert.deepEqual([doc.ok, doc.restorable, doc.code], [false, false, 'ARCHIVE_UNSUPPORTED']);
+    const t = fresh('newer');
+    await assert.rejects(
+      restore(newer, t),
+      (e: Error & { code?: string }) => e.code === 'ARCHIVE_UNSUPPORTED',
+    );
     assert.deepEqual(await tablesIn(t), []);
   });
 

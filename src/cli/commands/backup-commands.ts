@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { archiveExtension } from '../../admin/backup/archive-compression.js';
+import { verificationFailed, verifyArchive } from '../../admin/backup/archive-verdict.js';
 import { writeBackup } from '../../admin/backup/backup-create.js';
-import { checkArchiveKey, configuredPassphrase, readPassphraseFile } from '../../admin/backup/backup-key.js';
+import { configuredPassphrase, readPassphraseFile } from '../../admin/backup/backup-key.js';
 import { listArchives } from '../../admin/backup/backup-list.js';
 import { restoreBackup } from '../../admin/backup/backup-restore.js';
 import {
@@ -12,7 +13,6 @@ import {
   setBackupSchedule,
 } from '../../admin/backup/backup-schedule.js';
 import { isScheduledArchive } from '../../admin/backup/backup-task-handler.js';
-import { readAndVerify } from '../../admin/backup/backup-verify.js';
 import { loadInstance, openInstanceStorage } from '../../admin/instance-context.js';
 import { parseConnectionString } from '../../config/connection-string.js';
 import { resolvePath } from '../../config/instance-config.js';
@@ -190,19 +190,32 @@ export function register(program: Command) {
     .action(async (file, o) => {
       const archive = path.resolve(file);
       const passphrase = o.passphraseFile ? readPassphraseFile(o.passphraseFile) : undefined;
-      const c = await readAndVerify(archive, consoleProgress());
-      const check = await checkArchiveKey(c, { passphrase, masterKeyFile: o.masterKeyFile });
-      const problems = check.problem ? [...c.problems, check.problem] : [...c.problems];
-      const key = check.summary;
+      const verdict = await verifyArchive(
+        archive,
+        { passphrase, masterKeyFile: o.masterKeyFile },
+        consoleProgress(),
+      );
+      const { contents: c, problems } = verdict;
+      const key = verdict.key.summary;
       const m = c.manifest;
       if (o.format === 'json') {
-        outJson({ file: archive, ok: problems.length === 0, problems, key, manifest: m, checks: c.checks });
+        outJson({
+          file: archive,
+          ok: problems.length === 0,
+          code: verdict.code ?? null,
+          restorable: !verdict.cannotRestore,
+          problems,
+          key,
+          manifest: m,
+          checks: c.checks,
+        });
       } else {
         outFields([
           ['Archive', archive],
           ['Created', `${m.created} by Cuttle ${m.cuttleVersion}`],
           ['Instance', `${m.instanceName} (${m.instanceId ?? '-'})`],
           ['Source', `${m.source.label}, schema version ${m.schemaVersion}`],
+          ['Restorable', verdict.cannotRestore ? 'NO: newer than this Cuttle' : 'yes, by this Cuttle'],
           ['Key bundle', m.contents.keyBundle ? 'present' : 'absent (the key must be supplied to restore)'],
           ['Master key', key],
         ]);
@@ -234,10 +247,14 @@ export function register(program: Command) {
           ],
         );
         out();
-        for (const p of problems) out(`MISMATCH ${p}`);
+        for (const p of c.problems) out(`MISMATCH ${p}`);
+        for (const p of problems.slice(c.problems.length)) out(`PROBLEM ${p}`);
         out(problems.length ? `Result: FAILED (${problems.length} problem(s))` : 'Result: OK');
       }
-      if (problems.length) process.exitCode = EXIT_PRECONDITION;
+      if (!problems.length) return;
+      // JSON carries the verdict itself: one document on stdout, exit 2.
+      if (o.format === 'json') process.exitCode = EXIT_PRECONDITION;
+      else throw verificationFailed(archive, verdict);
     });
 
   backup

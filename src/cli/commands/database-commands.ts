@@ -118,9 +118,12 @@ export function register(program: Command, ctx: CliContext = DEFAULT_CLI_CONTEXT
 /** One problem fails with its own code; several with DATABASE_CHECK_FAILED, each listed. */
 function checkFailure(problems: DatabaseProblem[]): PreconditionError {
   const only = problems.length === 1 ? problems[0] : undefined;
-  return new PreconditionError(only ? only.message : `The database check found ${problems.length} problems.`, {
-    code: only ? only.code : 'DATABASE_CHECK_FAILED',
-    details: only ? [] : problems.map((p) => `${p.code}: ${p.message}`),
-    hints: problems.flatMap((p) => p.fix),
-  });
+  return new PreconditionError(
+    only ? only.message : `The database check found ${problems.length} problems.`,
+    {
+      code: only ? only.code : 'DATABASE_CHECK_FAILED',
+      details: only ? [] : problems.map((p) => `${p.code}: ${p.message}`),
+      hints: problems.flatMap((p) => p.fix),
+    },
+  );
 }

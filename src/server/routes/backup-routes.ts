@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { checkArchiveKey } from '../../admin/backup/backup-key.js';
+import { verifyArchive } from '../../admin/backup/archive-verdict.js';
 import { listArchives } from '../../admin/backup/backup-list.js';
 import {
   type BackupSchedule,
@@ -11,7 +11,6 @@ import {
   setBackupSchedule,
 } from '../../admin/backup/backup-schedule.js';
 import { backupsFolder, enqueueBackup, isScheduledArchive } from '../../admin/backup/backup-task-handler.js';
-import { readAndVerify } from '../../admin/backup/backup-verify.js';
 import { requireAdministrator } from '../../core/actor.js';
 import { requireTask, taskResource } from '../../core/task-view-service.js';
 import { NotFoundError, UsageError } from '../../lib/errors.js';
@@ -45,6 +44,10 @@ const ArchiveList = Type.Object({
 const VerifyResult = Type.Object({
   File: Str,
   Ok: Bool,
+  /** The error code of a failed verification (ARCHIVE_DAMAGED, ARCHIVE_KEY_WRONG, ARCHIVE_UNSUPPORTED), null when Ok. */
+  Code: NStr,
+  /** False when the archive is intact but newer than this Cuttle can restore. */
+  Restorable: Bool,
   Problems: StrList,
   MasterKey: Str,
   Created: Str,
@@ -173,13 +176,19 @@ export function backupRoutes(app: App, deps: RouteDeps): void {
     },
     async (req) => {
       const file = archiveInFolder(backupsFolder(home), req.body.File);
-      const c = await readAndVerify(file);
-      const key = await checkArchiveKey(c, { key: deps.key });
-      const problems = key.problem ? [...c.problems, key.problem] : [...c.problems];
+      const {
+        contents: c,
+        key,
+        problems,
+        cannotRestore,
+        code,
+      } = await verifyArchive(file, { key: deps.key });
       const m = c.manifest;
       return {
         File: path.basename(file),
         Ok: problems.length === 0,
+        Code: code ?? null,
+        Restorable: !cannotRestore,
         Problems: problems,
         MasterKey: key.summary,
         Created: m.created,
