@@ -31,6 +31,15 @@ export const ERROR_CODES = {
   // ---- generic: for failures of a kind that need no finer name (unknown routes, anything unexpected)
   USAGE_INVALID: spec('usage', 'The command line is malformed: unknown option, missing or malformed value.'),
   REQUEST_INVALID: spec('usage', 'The request (body, path or query) does not match what the route accepts.'),
+  VALUE_NOT_PORTABLE: spec(
+    'usage',
+    'A value holds a NUL character or a lone surrogate, which not every engine stores the same way.',
+  ),
+  VALUE_TOO_LONG: spec(
+    'usage',
+    'A short-text value (a name, a key) is longer than the 255 characters every engine holds.',
+  ),
+  VALUE_OUT_OF_RANGE: spec('usage', 'A number is outside the range every engine stores exactly.'),
   PRECONDITION_FAILED: spec(
     'precondition',
     'The input is well formed but the instance is not in a state that allows the action.',

@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify';
 import type { CliCommand } from '../admin/move/move-launcher.js';
 import { ensureSeedData } from '../core/seed-service.js';
 import { requireSpace } from '../core/space-service.js';
@@ -12,8 +12,9 @@ import { VersionedCache } from '../lib/versioned-cache.js';
 import type { Storage } from '../storage/storage.js';
 import { installAccessLog } from './access-log.js';
 import { installAuth } from './auth-hook.js';
-import { installErrorHandler } from './error-handler.js';
+import { errorBody, installErrorHandler } from './error-handler.js';
 import { MaintenanceCache } from './maintenance-gate.js';
+import { installPortableInputCheck } from './portable-input.js';
 import { portalRoutes } from './portal/static-files.js';
 import { READ_CACHE_TTL_MS } from './read-caches.js';
 import type { App, RouteDeps } from './route-deps.js';
@@ -91,6 +92,13 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
     disableRequestLogging: true, // access-log.ts writes one line per request instead
     bodyLimit: 16 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
+    // Errors Fastify raises before routing (a URL that is not valid UTF-8, a bad content type)
+    // answer in Octopus's error shape with a code, like every other refusal.
+    frameworkErrors: (error, _req, reply) => {
+      const r = reply as unknown as FastifyReply;
+      r.code(error.statusCode && error.statusCode < 500 ? error.statusCode : 400);
+      r.send(errorBody(`The request cannot be read: ${error.message}`, [], 'REQUEST_INVALID'));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   await ensureSeedData(opts.storage.db);
@@ -127,6 +135,7 @@ export async function buildServer(opts: ServerOptions): Promise<App> {
     },
   });
   installErrorHandler(app);
+  installPortableInputCheck(app);
   if (opts.logger) installAccessLog(app);
   installAuth(app, deps.db, deps.changes, deps.maintenance, clock);
   // A space-scoped route on a space that does not exist is a 404, not an empty list. Every task

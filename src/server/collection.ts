@@ -1,5 +1,6 @@
 import { type TSchema, Type } from 'typebox';
 import type { ListFilter } from '../storage/repositories/list-query.js';
+import { PageValue } from './schemas/common-schemas.js';
 
 /**
  * Octopus collections: `{ItemType, TotalResults, ItemsPerPage, NumberOfPages, LastPageNumber,
@@ -11,8 +12,8 @@ export const DEFAULT_TAKE = 30;
 const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
 
 export const ListQuery = Type.Object({
-  skip: Type.Optional(Type.Integer({ minimum: 0 })),
-  take: Type.Optional(Type.Integer({ minimum: 0 })),
+  skip: Type.Optional(PageValue),
+  take: Type.Optional(PageValue),
   ids: Type.Optional(StringOrList),
   partialName: Type.Optional(Type.String()),
 });

@@ -9,6 +9,7 @@ import { registerSecret } from '../lib/redact.js';
 import { classifyConnectionError } from './connection-errors.js';
 import type { Dialect, EngineCapabilities } from './dialects/dialect.js';
 import { dialectFactory } from './dialects/registry.js';
+import { PortableWritesPlugin } from './portable-writes.js';
 import type { Database } from './schema/database-types.js';
 import { TableChanges } from './table-changes.js';
 
@@ -68,7 +69,9 @@ export async function openStorage(target: ConnectionTarget, opts: OpenOptions = 
     factory.requireExisting(target);
   }
   const changes = new TableChanges();
-  const db = factory.createKysely(target, { poolSize: opts.poolSize, changes });
+  const db = factory
+    .createKysely(target, { poolSize: opts.poolSize, changes })
+    .withPlugin(new PortableWritesPlugin());
   try {
     await sql`SELECT 1`.execute(db);
     const dialect = await factory.describe(db, target);

@@ -10,13 +10,13 @@ import {
 } from '../../core/environment-service.js';
 import { Collection, collection, ListQuery, listFilter } from '../collection.js';
 import type { App, RouteDeps } from '../route-deps.js';
-import { AnyJson, NStr, responses, SpaceIdParams, SpaceParams } from '../schemas/common-schemas.js';
+import { AnyJson, Int32, NStr, responses, SpaceIdParams, SpaceParams } from '../schemas/common-schemas.js';
 import { EnvironmentSchema } from '../schemas/resource-schemas.js';
 
 const EnvironmentBody = Type.Object({
   Name: Type.Optional(Type.String()),
   Description: Type.Optional(NStr),
-  SortOrder: Type.Optional(Type.Integer()),
+  SortOrder: Type.Optional(Int32()),
   UseGuidedFailure: Type.Optional(Type.Boolean()),
   AllowDynamicInfrastructure: Type.Optional(Type.Boolean()),
 });

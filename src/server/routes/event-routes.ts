@@ -4,14 +4,14 @@ import { NotFoundError } from '../../lib/errors.js';
 import { getEvent } from '../../storage/repositories/event-repository.js';
 import { Collection, collection, DEFAULT_TAKE, splitList } from '../collection.js';
 import type { App, RouteDeps } from '../route-deps.js';
-import { IdParams, responses, SpaceParams } from '../schemas/common-schemas.js';
+import { IdParams, PageValue, responses, SpaceParams } from '../schemas/common-schemas.js';
 import { EventSchema } from '../schemas/resource-schemas.js';
 
 const tags = ['Events'];
 const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
 const EventQuery = Type.Object({
-  skip: Type.Optional(Type.Integer({ minimum: 0 })),
-  take: Type.Optional(Type.Integer({ minimum: 0 })),
+  skip: Type.Optional(PageValue),
+  take: Type.Optional(PageValue),
   regarding: Type.Optional(StringOrList),
   regardingAny: Type.Optional(StringOrList),
   eventCategories: Type.Optional(StringOrList),

@@ -14,7 +14,7 @@ import { cuttleCommand } from '../../server-process/child-command.js';
 import { dialectFactory } from '../../storage/storage.js';
 import { collection, DEFAULT_TAKE } from '../collection.js';
 import type { App, RouteDeps } from '../route-deps.js';
-import { Bool, Int, NStr, responses, Str, StrList } from '../schemas/common-schemas.js';
+import { Bool, Int, Int32, NStr, PageValue, responses, Str, StrList } from '../schemas/common-schemas.js';
 
 const tags = ['Database move'];
 const LOG_LINES = 200;
@@ -187,7 +187,7 @@ export function moveRoutes(app: App, deps: RouteDeps): void {
         body: Type.Object({
           To: Str,
           DryRun: Type.Optional(Bool),
-          DrainTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
+          DrainTimeoutSeconds: Type.Optional(Int32({ minimum: 0 })),
           KeepMaintenance: Type.Optional(Bool),
         }),
         response: { ...responses(MoveSchema), 202: MoveSchema },
@@ -222,8 +222,8 @@ export function moveRoutes(app: App, deps: RouteDeps): void {
         tags,
         summary: 'The database moves of this instance, newest first (state and phase from their journals)',
         querystring: Type.Object({
-          skip: Type.Optional(Type.Integer({ minimum: 0 })),
-          take: Type.Optional(Type.Integer({ minimum: 0 })),
+          skip: Type.Optional(PageValue),
+          take: Type.Optional(PageValue),
         }),
         response: responses(MoveList),
       },

@@ -67,7 +67,9 @@ export function portalLiveRoutes(app: App, deps: RouteDeps): void {
         summary:
           'Server-sent events for one task: `task` (task and activities) on change, `lines` (log chunks after `after`), `end` once completed',
         params: IdParams,
-        querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: -1 })) }),
+        querystring: Type.Object({
+          after: Type.Optional(Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER })),
+        }),
         response: { ...responses(Type.Unknown()), 200: Type.String({ description: 'text/event-stream' }) },
       },
     },

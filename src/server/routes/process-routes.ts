@@ -12,14 +12,14 @@ import {
 import { NotFoundError } from '../../lib/errors.js';
 import { getVariableSet } from '../../storage/repositories/variable-repository.js';
 import type { App, RouteDeps } from '../route-deps.js';
-import { NStr, responses, SpaceIdParams } from '../schemas/common-schemas.js';
+import { Int32, NStr, responses, SpaceIdParams } from '../schemas/common-schemas.js';
 import { DeploymentProcessInput, DeploymentProcessSchema } from '../schemas/process-schemas.js';
 import { VariableSetSchema } from '../schemas/resource-schemas.js';
 
 const SAVE_SUMMARY =
   'Replace the steps (Version: the one read, else 409); 400, and nothing saved, for an action Cuttle cannot run';
 const VariablesBody = Type.Object({
-  Version: Type.Optional(Type.Integer()),
+  Version: Type.Optional(Int32()),
   Variables: Type.Array(
     Type.Object({
       Id: Type.Optional(NStr),

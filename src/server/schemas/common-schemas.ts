@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { INT32_MAX, INT32_MIN } from '../../lib/portable-domain.js';
 
 /** Building blocks of the response schemas. Undeclared fields are dropped by the serializer. */
 export const Str = Type.String();
@@ -16,6 +17,14 @@ export const Bool = Type.Boolean();
 export const Flag = (description: string) =>
   Type.Unsafe<boolean | string>({ anyOf: [{ type: 'boolean' }, { type: 'string' }], description });
 export const Int = Type.Integer();
+/**
+ * Integers a request may carry, within what every engine stores (the portable domain): a 32-bit
+ * column's range, and paging values up to Octopus's own take=2147483647. Without the bounds,
+ * `skip=1e309` coerces to Infinity and reaches the database.
+ */
+export const Int32 = (opts: { minimum?: number; description?: string } = {}) =>
+  Type.Integer({ minimum: INT32_MIN, maximum: INT32_MAX, ...opts });
+export const PageValue = Type.Integer({ minimum: 0, maximum: INT32_MAX });
 export const Links = Type.Record(Type.String(), Type.String());
 export const StrList = Type.Array(Type.String());
 /** Free-form JSON (process steps, task arguments): serialized as it is. */

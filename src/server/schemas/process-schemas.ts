@@ -1,5 +1,5 @@
 import { type TSchema, Type } from 'typebox';
-import { Bool, Links, NStr, Str, StrList } from './common-schemas.js';
+import { Bool, Int32, Links, NStr, Str, StrList } from './common-schemas.js';
 
 /**
  * A deployment process, its steps and their actions, as Octopus names them
@@ -134,9 +134,7 @@ export const DeploymentProcessInput = Type.Object(
     SpaceId: opt(Str),
     ProjectId: opt(Str),
     Version: opt(
-      Type.Integer({
-        description: 'the version read; a stale one is refused with 409 (absent: no check)',
-      }),
+      Int32({ description: 'the version read; a stale one is refused with 409 (absent: no check)' }),
     ),
     Steps: Type.Array(DeploymentStepInput, { description: 'replaces every step' }),
     LastSnapshotId: opt(NStr),
