@@ -6,6 +6,7 @@ import { listProjectChannels } from '../storage/repositories/channel-repository.
 import { deleteDeploymentsOfRelease } from '../storage/repositories/deployment-repository.js';
 import { nextId } from '../storage/repositories/id-allocator.js';
 import type { ListFilter } from '../storage/repositories/list-query.js';
+import { lockProjectRow } from '../storage/repositories/project-repository.js';
 import {
   deleteRelease,
   findReleaseByVersion,
@@ -83,6 +84,8 @@ export function nextGeneratedVersion(versions: string[]): string {
   return `0.0.${max + 1}`;
 }
 
+const GENERATED_VERSION_ATTEMPTS = 20;
+
 export interface CreateReleaseInput {
   project: string;
   version?: string;
@@ -116,16 +119,28 @@ export async function createRelease(
   spaceId: string,
   input: CreateReleaseInput,
 ) {
+  // Resolved before the transaction so that its first statement can be the project's row lock: a
+  // REPEATABLE READ snapshot (MySQL) then starts after the releases that were queued ahead of it.
+  const projectId = (await resolveProject(db, spaceId, input.project)).id;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await db.transaction().execute((tx) => createReleaseTx(tx, actor, spaceId, input));
+      return await db.transaction().execute(async (tx) => {
+        await lockProjectRow(tx, projectId);
+        return createReleaseTx(tx, actor, spaceId, input);
+      });
     } catch (err) {
-      // Two releases generated the same 0.0.N at once: the loser takes the next number.
-      if (!input.version && isUniqueViolation(err) && attempt < 5) continue;
-      if (isUniqueViolation(err))
+      // Generated versions are allocated under the project's row lock, so a
+      // collision is left only against a writer that did not take it: the loser takes the next number.
+      if (!input.version && isUniqueViolation(err) && attempt < GENERATED_VERSION_ATTEMPTS) continue;
+      if (isUniqueViolation(err) && input.version)
         throw new ConflictError(`The release version ${input.version} already exists.`, {
           code: 'RELEASE_VERSION_TAKEN',
         });
+      if (isUniqueViolation(err))
+        throw new ConflictError(
+          `No release version could be generated for ${input.project}: other releases took each one (${GENERATED_VERSION_ATTEMPTS} tries). Try again, or give the version.`,
+          { code: 'RELEASE_VERSION_CONTENDED' },
+        );
       throw err;
     }
   }

@@ -310,6 +310,7 @@ export const ERROR_CODES = {
   PROJECT_DISABLED: spec('precondition', 'The project is disabled.'),
   RESOURCE_IN_USE: spec('conflict', 'The resource cannot be deleted while others depend on it.'),
   NAME_TAKEN: spec('conflict', 'Another resource of that kind already has this name.'),
+  RELEASE_VERSION_CONTENDED: spec('conflict', 'No release version could be generated: concurrent releases took each candidate.'),
   RELEASE_VERSION_TAKEN: spec('conflict', 'The project already has a release with this version.'),
   STEP_UNSUPPORTED: spec(
     'precondition',
@@ -329,7 +330,6 @@ export const ERROR_CODES = {
     'runtime',
     'One or more steps of the deployment failed; the task log says which.',
   ),
-  ID_CONTENTION: spec('runtime', 'Ids could not be reserved because other writers kept taking them; retry.'),
   TASK_NOT_CANCELLABLE: spec('conflict', 'The task has already finished.'),
   API_KEY_NOT_FOUND: spec('not-found', 'The user has no API key with that id.'),
   RELEASE_NOT_FOUND: spec('not-found', 'The release does not exist in the space.'),

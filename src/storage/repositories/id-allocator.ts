@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import { RuntimeFailure } from '../../lib/errors.js';
 import type { Database } from '../schema/database-types.js';
 
 /**
@@ -39,28 +38,30 @@ interface Block {
 
 const blocks = new WeakMap<object, Map<string, Block>>();
 
+/**
+ * Reserves `size` numbers: an increment of the row, then a read of it, in one transaction (the
+ * caller's, or one of its own). The increment works on the row's latest committed value on every
+ * engine (PostgreSQL re-reads it under READ COMMITTED, InnoDB's UPDATE is a locking read even in a
+ * REPEATABLE READ snapshot) and the read sees the transaction's own write, so two writers never
+ * get the same numbers. (A compare-and-set on a value read first could never succeed on MySQL
+ * inside a transaction whose snapshot is older than the row: it retried until it gave up.)
+ */
 async function reserve(db: Kysely<Database>, collection: string, size: number): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const row = await db
-      .selectFrom('key_allocations')
-      .select('next_id')
-      .where('collection_name', '=', collection)
-      .executeTakeFirst();
-    // A programming error (a collection without its migration row), not a user's: a plain Error.
-    if (!row)
-      throw new Error(`No key allocation row for "${collection}": add it in a migration (ID_COLLECTIONS).`);
-    const start = Number(row.next_id);
-    const res = await db
-      .updateTable('key_allocations')
-      .set({ next_id: start + size })
-      .where('collection_name', '=', collection)
-      .where('next_id', '=', start)
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 1) return start;
-  }
-  throw new RuntimeFailure(`Could not reserve ids for ${collection}: too much contention.`, {
-    code: 'ID_CONTENTION',
-  });
+  if (!db.isTransaction) return db.transaction().execute((tx) => reserve(tx, collection, size));
+  const res = await db
+    .updateTable('key_allocations')
+    .set((eb) => ({ next_id: eb('next_id', '+', size) }))
+    .where('collection_name', '=', collection)
+    .executeTakeFirst();
+  // A programming error (a collection without its migration row), not a user's: a plain Error.
+  if (Number(res.numUpdatedRows) !== 1)
+    throw new Error(`No key allocation row for "${collection}": add it in a migration (ID_COLLECTIONS).`);
+  const row = await db
+    .selectFrom('key_allocations')
+    .select('next_id')
+    .where('collection_name', '=', collection)
+    .executeTakeFirstOrThrow();
+  return Number(row.next_id) - size;
 }
 
 export async function nextNumber(db: Kysely<Database>, collection: string): Promise<number> {

@@ -23,6 +23,19 @@ export async function updateProject(db: Db, row: NewProjectRow): Promise<void> {
     .execute();
 }
 
+/**
+ * Takes the project row's write lock until the transaction ends (a no-op update: PostgreSQL and
+ * MySQL lock the row, SQLite takes its single writer lock), so that writers that derive a value
+ * from the project's other rows (the next generated release version) run one after another.
+ */
+export async function lockProjectRow(db: Db, id: string): Promise<void> {
+  await db
+    .updateTable('projects')
+    .set((eb) => ({ id: eb.ref('id') }))
+    .where('id', '=', id)
+    .execute();
+}
+
 export async function getProject(db: Db, spaceId: string, id: string): Promise<ProjectRow | undefined> {
   return db
     .selectFrom('projects')

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type ApiFixture, call, seedProject, startApi } from '../helpers/api-server.js';
+import { ENGINES } from '../helpers/engines.js';
+
+const CLIENTS = 50;
+
+for (const engine of ENGINES) {
+  describe(`${engine}: releases created concurrently without a version`, () => {
+    let fx: ApiFixture;
+    before(async () => {
+      fx = await startApi(engine, `relconc-${engine}`);
+      await seedProject(fx, 'Concurrent');
+    });
+    after(async () => {
+      await fx?.close();
+    });
+
+    it(`${CLIENTS} at once: every one created, with ${CLIENTS} distinct generated versions`, async () => {
+      const answers = await Promise.all(
+        Array.from({ length: CLIENTS }, () =>
+          call(fx, 'POST', '/api/Spaces-1/releases/create/v1', { ProjectName: 'Concurrent' }),
+        ),
+      );
+      for (const a of answers) {
+        assert.ok(a.status === 200 || a.status === 201, `${a.status} ${a.text}`);
+        assert.doesNotMatch(a.text, /undefined/);
+      }
+      const versions = answers.map((a) => a.body.ReleaseVersion as string);
+      assert.equal(new Set(versions).size, CLIENTS, `distinct: ${versions.join(' ')}`);
+      const expected = Array.from({ length: CLIENTS }, (_, i) => `0.0.${i + 1}`);
+      assert.deepEqual(
+        [...versions].sort((a, b) => Number(a.split('.')[2]) - Number(b.split('.')[2])),
+        expected,
+      );
+    });
+  });
+}
