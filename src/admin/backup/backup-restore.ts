@@ -128,7 +128,11 @@ async function restore(input: RestoreInput, created: { database: boolean }): Pro
       );
     } else {
       await checkExistingDatabase(storage, contents, key);
-      await loadArchive(input.archive, undefined, new Map(specs.map((t) => [t.name, t])), manifest, {
+      await loadArchive({
+        file: input.archive,
+        storage: undefined,
+        specs: new Map(specs.map((t) => [t.name, t])),
+        manifest,
         database: false,
         fileDestinations: destinations,
         progress,
@@ -191,14 +195,16 @@ async function restoreInOnePass(
     });
     let contents: ArchiveContents;
     try {
-      contents = (await loadArchive(
-        input.archive,
+      contents = (await loadArchive({
+        file: input.archive,
         storage,
-        new Map(TABLES.map((t) => [t.name, t])),
-        undefined,
-        { database: true, fileDestinations: destinations, progress },
-        { checker: new ArchiveChecker(input.archive), rowCounts: header.rowCounts },
-      ))!;
+        specs: new Map(TABLES.map((t) => [t.name, t])),
+        manifest: undefined,
+        database: true,
+        fileDestinations: destinations,
+        progress,
+        single: { checker: new ArchiveChecker(input.archive), rowCounts: header.rowCounts },
+      }))!;
       tableSpecsFor(contents.manifest);
       applyInstance(plan, input.target, key, contents.config);
       await removeMarker(storage);
@@ -302,7 +308,11 @@ async function restoreDatabase(
       started: new Date().toISOString(),
       pid: process.pid,
     });
-    await loadArchive(input.archive, storage, new Map(specs.map((t) => [t.name, t])), contents.manifest, {
+    await loadArchive({
+      file: input.archive,
+      storage,
+      specs: new Map(specs.map((t) => [t.name, t])),
+      manifest: contents.manifest,
       database: true,
       fileDestinations: destinations,
       progress,

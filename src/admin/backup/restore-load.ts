@@ -41,6 +41,17 @@ export interface SinglePass {
   rowCounts: Record<string, number>;
 }
 
+export interface LoadArchiveInput extends LoadOptions {
+  file: string;
+  /** The target; undefined restores files only. */
+  storage: Storage | undefined;
+  /** The tables of the archive's schema version, by name. */
+  specs: Map<string, TableSpec>;
+  /** The verified manifest; undefined in a single pass (its checker reads it at the end). */
+  manifest: Manifest | undefined;
+  single?: SinglePass;
+}
+
 /**
  * The second pass of a restore (or the only one, with `single`): streams each table's chunks
  * straight into the engine's bulk loader (one table in memory at most one chunk at a time); a
@@ -50,187 +61,249 @@ export interface SinglePass {
  * on the target: the target's own row text MUST match the manifest, or the restore fails.
  * Returns the verified contents in a single pass.
  */
-export async function loadArchive(
-  file: string,
-  storage: Storage | undefined,
-  specs: Map<string, TableSpec>,
-  manifest: Manifest | undefined,
-  opts: LoadOptions,
-  single?: SinglePass,
-): Promise<ArchiveContents | undefined> {
-  const progress = opts.progress ?? silentProgress;
-  const checker = single?.checker;
-  const expected = new Map(manifest?.tables.map((t) => [t.name, { rows: t.rows, sha256: t.sha256 }]));
-  const rowsOf = (table: string) =>
-    manifest ? (expected.get(table)?.rows ?? 0) : (single?.rowCounts[table] ?? 0);
-  const totalRows = manifest
-    ? manifest.totals.rows
-    : Object.values(single?.rowCounts ?? {}).reduce((a, b) => a + b, 0);
+export async function loadArchive(input: LoadArchiveInput): Promise<ArchiveContents | undefined> {
+  const load = new ArchiveLoad(input);
+  await load.readEntries();
+  return load.finish();
+}
+
+/** Digests a loaded table must have on the target. */
+interface Expected {
+  rows: number;
+  sha256: string;
+}
+
+class ArchiveLoad {
+  private readonly progress: ProgressReporter;
+  private readonly checker: ArchiveChecker | undefined;
+  private readonly expected: Map<string, Expected>;
+  private readonly totalRows: number;
   /** Row text digests where they differ from the manifest's (format 1 archives). */
-  const targetDigests = new Map<string, string>();
-  // the verify pass checked archive.sha256 and every digest; what counts now is the target's (a
-  // single pass checks them here)
-  const reader = new ArchiveReader(file, { checksum: !!checker });
-  const failures: string[] = [];
+  private readonly targetDigests = new Map<string, string>();
+  private readonly reader: ArchiveReader;
+  private readonly failures: string[] = [];
   // Two lanes of index builds and checks behind the load, so a big table's check does not hold
   // up the next table's (the load itself is one stream: the archive is read in order).
-  const lanes: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
-  let lane = 0;
-  const settled = () => Promise.all(lanes.map((l) => l.catch(() => {})));
-  const verify = (spec: TableSpec, want: { rows: number; sha256: string }, deferred = false) => {
-    const i = lane++ % lanes.length;
-    lanes[i] = lanes[i]!.then(async () => {
-      if (deferred) await buildIndexes(storage!, spec);
-      const sha256 = targetDigests.get(spec.name) ?? want.sha256;
-      const got = await checkRestoredTable(storage!, spec, { rows: want.rows, sha256 });
+  private readonly lanes: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
+  private lane = 0;
+  private entry: ArchiveEntryHeader | null = null;
+  private loaded = 0;
+  private readonly loadedTables = new Set<string>();
+  private readonly fileHashes: Map<string, string>;
+  /** Files written under temporary names, renamed once the single pass has checked everything. */
+  private readonly pendingFiles: { tmp: string; target: string }[] = [];
+
+  constructor(private readonly input: LoadArchiveInput) {
+    const { manifest, single } = input;
+    this.progress = input.progress ?? silentProgress;
+    this.checker = single?.checker;
+    this.expected = new Map(manifest?.tables.map((t) => [t.name, { rows: t.rows, sha256: t.sha256 }]));
+    this.totalRows = manifest
+      ? manifest.totals.rows
+      : Object.values(single?.rowCounts ?? {}).reduce((x, y) => x + y, 0);
+    this.fileHashes = new Map(manifest?.files.map((m) => [`${m.folder}/${m.path}`, m.sha256]));
+    // the verify pass checked archive.sha256 and every digest; what counts now is the target's (a
+    // single pass checks them here)
+    this.reader = new ArchiveReader(input.file, { checksum: !!this.checker });
+  }
+
+  /** Every entry in archive order: tables into the bulk loader, files to their folders. */
+  async readEntries(): Promise<void> {
+    const { input, checker, reader } = this;
+    try {
+      await this.next();
+      while (this.entry) {
+        const table = tableOfEntry(this.entry.name);
+        if (table && input.database && input.storage) await this.loadTable(table, input.storage);
+        else {
+          await this.otherEntry(this.entry);
+          await this.next();
+        }
+      }
+      if (checker) await reader.finish();
+    } catch (err) {
+      // nothing may still be building on the target while the caller puts the restore point back
+      await this.settled();
+      removePending(this.pendingFiles);
+      // in a single pass, garbage from a damaged archive can reach the loader before the inflater
+      // notices (gzip checks its CRC at the end): the damage is the cause to report
+      if (checker && !(err instanceof ArchiveDamagedError)) await throwIfDamaged(reader);
+      throw err;
+    } finally {
+      reader.close();
+    }
+  }
+
+  /** After the last entry: the single pass's verdict, the background checks, the files renamed. */
+  async finish(): Promise<ArchiveContents | undefined> {
+    const { input, checker } = this;
+    let contents: ArchiveContents | undefined;
+    try {
+      if (checker) {
+        contents = checker.result(this.reader.compressedBytesRead);
+        if (contents.problems.length) throw failsVerification(input.file, contents.problems);
+      }
+      const tables = (input.manifest ?? contents?.manifest)?.tables ?? [];
+      if (input.database && input.storage) {
+        for (const t of tables)
+          if (!this.loadedTables.has(t.name) && t.rows === 0) this.verify(input.specs.get(t.name)!, t);
+        this.progress.update({
+          step: 'Load',
+          done: this.loaded,
+          total: this.totalRows,
+          unit: 'rows',
+          state: 'done',
+        });
+        await Promise.all(this.lanes);
+        // an earlier restore may have died between dropping a table's indexes and building them
+        await buildMissingIndexes(input.storage, [...input.specs.values()]);
+        if (this.failures.length) {
+          throw new RuntimeFailure('The restored tables do not match the archive.', {
+            code: 'RESTORE_VERIFY_FAILED',
+            details: this.failures,
+          });
+        }
+      }
+    } catch (err) {
+      await this.settled();
+      removePending(this.pendingFiles);
+      throw err;
+    }
+    for (const p of this.pendingFiles) fs.renameSync(p.tmp, p.target);
+    return contents;
+  }
+
+  private async next(): Promise<void> {
+    this.entry = await this.reader.next();
+    if (this.entry) this.checker?.entry(this.entry.name);
+  }
+
+  private rowsOf(table: string): number {
+    return this.input.manifest
+      ? (this.expected.get(table)?.rows ?? 0)
+      : (this.input.single?.rowCounts[table] ?? 0);
+  }
+
+  private settled() {
+    return Promise.all(this.lanes.map((l) => l.catch(() => {})));
+  }
+
+  /** Queues the target-side check of a loaded table (after its deferred index build). */
+  private verify(spec: TableSpec, want: Expected, deferred = false): void {
+    const storage = this.input.storage!;
+    const i = this.lane++ % this.lanes.length;
+    this.lanes[i] = this.lanes[i]!.then(async () => {
+      if (deferred) await buildIndexes(storage, spec);
+      const sha256 = this.targetDigests.get(spec.name) ?? want.sha256;
+      const got = await checkRestoredTable(storage, spec, { rows: want.rows, sha256 });
       if (!got.matches) {
-        failures.push(
+        this.failures.push(
           `table ${spec.name} on the target: ${got.rows} rows, sha256 ${got.sha256}; the archive has ${want.rows} rows, sha256 ${sha256}`,
         );
       }
     });
-    lanes[i]!.catch(() => {});
-  };
-  const state: { entry: ArchiveEntryHeader | null } = { entry: null };
-  let loaded = 0;
-  const loadedTables = new Set<string>();
-  const fileHashes = new Map(manifest?.files.map((m) => [`${m.folder}/${m.path}`, m.sha256]));
-  /** Files written under temporary names, renamed once the single pass has checked everything. */
-  const pendingFiles: { tmp: string; target: string }[] = [];
-  const next = async () => {
-    state.entry = await reader.next();
-    if (state.entry) checker?.entry(state.entry.name);
-  };
-  try {
-    await next();
-    while (state.entry) {
-      const name = state.entry.name;
-      const table = tableOfEntry(name);
-      if (table && opts.database && storage) {
-        const spec = specs.get(table);
-        if (!spec)
-          throw new RuntimeFailure(`The archive holds table ${table}, unknown at its schema version.`, {
-            code: 'ARCHIVE_TABLE_UNKNOWN',
-          });
-        // Format 1 chunks are JSON lines: converted to row text, whose digest the target must match;
-        // their own digest is checked again here (the file could have changed since the verify
-        // pass). Format 2 chunks go to the loader as they are: a change since the verify pass
-        // shows in the target's digest, which must match the manifest.
-        const legacy = state.entry.name.endsWith('.ndjson')
-          ? { archived: createHash('sha256'), converted: new RowTextHasher() }
-          : undefined;
-        const report = (rows: number) => {
-          loaded += rows;
-          progress.update({
-            step: 'Load',
-            done: loaded,
-            total: totalRows,
-            unit: 'rows',
-            message: `(${table})`,
-          });
-        };
-        async function* text(): AsyncGenerator<Buffer> {
-          while (state.entry && tableOfEntry(state.entry.name) === table) {
-            if (legacy) {
-              const body = await reader.readBody();
-              legacy.archived.update(body);
-              const converted = legacyLinesToRowText(spec!, body);
-              legacy.converted.add(converted);
-              yield converted;
-            } else if (checker && (table === 'instance_metadata' || state.entry.size === 0)) {
-              const body = await reader.readBody();
-              const rows = checker.tableChunk(state.entry.name, body);
-              yield body;
-              report(rows);
-            } else if (checker) {
-              // the pieces as the inflater gave them: joining each chunk into one buffer first
-              // copied every table byte once more (0.2 to 0.3 CPU-s and 12 MB at bench scale 1)
-              const entryName = state.entry.name;
-              let first = true;
-              for await (const piece of reader.bodyChunks()) {
-                const rows = checker.tableChunk(entryName, piece, first);
-                first = false;
-                yield piece;
-                report(rows);
-              }
-            } else yield* reader.bodyChunks();
-            await next();
-          }
-        }
-        const deferred = rowsOf(table) >= deferIndexesFromRows();
-        if (deferred) await dropIndexes(storage, spec);
-        await bulkLoadText(storage, spec, wholeLines(text(), table), {
-          // the target's check reads it back in natural order (restore-target.ts); the restore
-          // marker in instance_metadata must stay
-          replace: table !== 'instance_metadata',
-          // a single pass counts rows as it checks them (text() reports); otherwise the loader does
-          onProgress: checker ? undefined : report,
-        });
-        if (legacy) {
-          const digest = legacy.archived.digest('hex');
-          if (digest !== expected.get(table)?.sha256) {
-            throw new RuntimeFailure(
-              `The archive's table ${table} changed since it was verified (sha256 ${digest}).`,
-              { code: 'ARCHIVE_CHANGED' },
-            );
-          }
-          targetDigests.set(table, legacy.converted.digest());
-        }
-        loadedTables.add(table);
-        // a single pass checks the target against what went in, and that against the manifest
-        verify(spec, checker ? checker.tableDigest(table) : expected.get(table)!, deferred);
-        continue;
-      }
-      const f = fileOfEntry(name);
-      const dest = f && opts.fileDestinations?.get(f.folder);
-      if (f && checker) {
-        const r = await receiveFile(reader, dest ? safeJoin(dest, f.path) : undefined);
-        checker.fileEntry(name, state.entry.size, r.sha256);
-        if (r.pending) pendingFiles.push(r.pending);
-      } else if (f && dest) {
-        await restoreFile(reader, safeJoin(dest, f.path), fileHashes.get(`${f.folder}/${f.path}`), f);
-      } else if (checker && !f && !table) await checker.otherEntry(reader, name);
-      await next();
-    }
-    if (checker) await reader.finish();
-  } catch (err) {
-    // nothing may still be building on the target while the caller puts the restore point back
-    await settled();
-    removePending(pendingFiles);
-    // in a single pass, garbage from a damaged archive can reach the loader before the inflater
-    // notices (gzip checks its CRC at the end): the damage is the cause to report
-    if (checker && !(err instanceof ArchiveDamagedError)) await throwIfDamaged(reader);
-    throw err;
-  } finally {
-    reader.close();
+    this.lanes[i]!.catch(() => {});
   }
-  let contents: ArchiveContents | undefined;
-  try {
-    if (checker) {
-      contents = checker.result(reader.compressedBytesRead);
-      if (contents.problems.length) throw failsVerification(file, contents.problems);
-    }
-    const tables = (manifest ?? contents?.manifest)?.tables ?? [];
-    if (opts.database && storage) {
-      for (const t of tables) if (!loadedTables.has(t.name) && t.rows === 0) verify(specs.get(t.name)!, t);
-      progress.update({ step: 'Load', done: loaded, total: totalRows, unit: 'rows', state: 'done' });
-      await Promise.all(lanes);
-      // an earlier restore may have died between dropping a table's indexes and building them
-      await buildMissingIndexes(storage, [...specs.values()]);
-      if (failures.length) {
-        throw new RuntimeFailure('The restored tables do not match the archive.', {
-          code: 'RESTORE_VERIFY_FAILED',
-          details: failures,
-        });
+
+  /** All chunks of one table, from the current entry on, into the bulk loader. */
+  private async loadTable(table: string, storage: Storage): Promise<void> {
+    const spec = this.input.specs.get(table);
+    if (!spec)
+      throw new RuntimeFailure(`The archive holds table ${table}, unknown at its schema version.`, {
+        code: 'ARCHIVE_TABLE_UNKNOWN',
+      });
+    // Format 1 chunks are JSON lines: converted to row text, whose digest the target must match;
+    // their own digest is checked again here (the file could have changed since the verify
+    // pass). Format 2 chunks go to the loader as they are: a change since the verify pass
+    // shows in the target's digest, which must match the manifest.
+    const legacy = this.entry!.name.endsWith('.ndjson')
+      ? { archived: createHash('sha256'), converted: new RowTextHasher() }
+      : undefined;
+    const deferred = this.rowsOf(table) >= deferIndexesFromRows();
+    if (deferred) await dropIndexes(storage, spec);
+    await bulkLoadText(storage, spec, wholeLines(this.chunks(table, spec, legacy), table), {
+      // the target's check reads it back in natural order (restore-target.ts); the restore
+      // marker in instance_metadata must stay
+      replace: table !== 'instance_metadata',
+      // a single pass counts rows as it checks them (chunks() reports); otherwise the loader does
+      onProgress: this.checker ? undefined : (rows) => this.report(table, rows),
+    });
+    if (legacy) {
+      const digest = legacy.archived.digest('hex');
+      if (digest !== this.expected.get(table)?.sha256) {
+        throw new RuntimeFailure(
+          `The archive's table ${table} changed since it was verified (sha256 ${digest}).`,
+          {
+            code: 'ARCHIVE_CHANGED',
+          },
+        );
       }
+      this.targetDigests.set(table, legacy.converted.digest());
     }
-  } catch (err) {
-    await settled();
-    removePending(pendingFiles);
-    throw err;
+    this.loadedTables.add(table);
+    // a single pass checks the target against what went in, and that against the manifest
+    this.verify(spec, this.checker ? this.checker.tableDigest(table) : this.expected.get(table)!, deferred);
   }
-  for (const p of pendingFiles) fs.renameSync(p.tmp, p.target);
-  return contents;
+
+  private report(table: string, rows: number): void {
+    this.loaded += rows;
+    this.progress.update({
+      step: 'Load',
+      done: this.loaded,
+      total: this.totalRows,
+      unit: 'rows',
+      message: `(${table})`,
+    });
+  }
+
+  /** The bytes of a table's entries, fed to the checker in a single pass, until the next table's. */
+  private async *chunks(
+    table: string,
+    spec: TableSpec,
+    legacy: { archived: ReturnType<typeof createHash>; converted: RowTextHasher } | undefined,
+  ): AsyncGenerator<Buffer> {
+    const { reader, checker } = this;
+    while (this.entry && tableOfEntry(this.entry.name) === table) {
+      const entry = this.entry;
+      if (legacy) {
+        const body = await reader.readBody();
+        legacy.archived.update(body);
+        const converted = legacyLinesToRowText(spec, body);
+        legacy.converted.add(converted);
+        yield converted;
+      } else if (checker && (table === 'instance_metadata' || entry.size === 0)) {
+        const body = await reader.readBody();
+        const rows = checker.tableChunk(entry.name, body);
+        yield body;
+        this.report(table, rows);
+      } else if (checker) {
+        // the pieces as the inflater gives them: a chunk is never joined into one buffer first
+        let first = true;
+        for await (const piece of reader.bodyChunks()) {
+          const rows = checker.tableChunk(entry.name, piece, first);
+          first = false;
+          yield piece;
+          this.report(table, rows);
+        }
+      } else yield* reader.bodyChunks();
+      await this.next();
+    }
+  }
+
+  /** A file (to its folder, checked against the manifest or by the single pass) or another entry. */
+  private async otherEntry(entry: ArchiveEntryHeader): Promise<void> {
+    const { reader, checker, input } = this;
+    const name = entry.name;
+    const f = fileOfEntry(name);
+    const dest = f && input.fileDestinations?.get(f.folder);
+    if (f && checker) {
+      const r = await receiveFile(reader, dest ? safeJoin(dest, f.path) : undefined);
+      checker.fileEntry(name, entry.size, r.sha256);
+      if (r.pending) this.pendingFiles.push(r.pending);
+    } else if (f && dest) {
+      await restoreFile(reader, safeJoin(dest, f.path), this.fileHashes.get(`${f.folder}/${f.path}`), f);
+    } else if (checker && !f && !tableOfEntry(name)) await checker.otherEntry(reader, name);
+  }
 }
 
 /** Reads the rest of the archive; throws the ArchiveDamagedError it meets, if any. */

@@ -41,7 +41,11 @@ export async function rollBack(
     started: new Date().toISOString(),
     pid: process.pid,
   });
-  await loadArchive(file, storage, new Map(tables.map((t) => [t.name, t])), contents.manifest, {
+  await loadArchive({
+    file,
+    storage,
+    specs: new Map(tables.map((t) => [t.name, t])),
+    manifest: contents.manifest,
     database: true,
     progress,
   });

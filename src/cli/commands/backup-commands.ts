@@ -36,7 +36,15 @@ function mb(n: number): string {
 
 export function register(program: Command) {
   const backup = program.command('backup').description('create, verify and restore backup archives');
+  registerCreate(backup);
+  registerList(backup);
+  registerSchedule(backup);
+  registerVerify(backup);
+  registerRestore(backup);
+}
 
+/** `backup create`: one archive with the database, the files and (with a passphrase) the sealed key. */
+function registerCreate(backup: Command): void {
   withInstance(backup.command('create'))
     .description(
       'write one archive with the database, the files and (with a passphrase) the sealed master key',
@@ -104,7 +112,10 @@ export function register(program: Command) {
         await storage.close();
       }
     });
+}
 
+/** `backup list`: the archives of a folder, with what their headers say (not verified). */
+function registerList(backup: Command): void {
   withInstance(backup.command('list'))
     .description("list the archives in the instance's backups folder (or --dir)")
     .option('--dir <dir>', 'list this folder instead')
@@ -130,7 +141,10 @@ export function register(program: Command) {
         ]),
       );
     });
+}
 
+/** `backup schedule`: the scheduled Backup task, its retention and next run. */
+function registerSchedule(backup: Command): void {
   withInstance(backup.command('schedule'))
     .description('scheduled backups: a Backup server task into the backups folder, old ones pruned')
     .option('--set <schedule>', '"hourly", "hourly :30", "daily 02:00" or "weekly sun 03:30" (UTC)')
@@ -176,7 +190,10 @@ export function register(program: Command) {
         await storage.close();
       }
     });
+}
 
+/** `backup verify`: the whole archive read and checked, the key, and whether this version can restore it. */
+function registerVerify(backup: Command): void {
   backup
     .command('verify')
     .description('read the whole archive and check every count and hash, and the key')
@@ -256,7 +273,10 @@ export function register(program: Command) {
       if (o.format === 'json') process.exitCode = EXIT_PRECONDITION;
       else throw verificationFailed(archive, verdict);
     });
+}
 
+/** `backup restore`: onto any engine, verified first; optionally creates and registers the instance. */
+function registerRestore(backup: Command): void {
   backup
     .command('restore')
     .description(

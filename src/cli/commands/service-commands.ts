@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { type Command, Option } from '@commander-js/extra-typings';
-import { loadInstance } from '../../admin/instance-context.js';
+import { type Instance, type InstanceRef, loadInstance } from '../../admin/instance-context.js';
 import { UsageError } from '../../lib/errors.js';
 import {
   initialAdminFile,
@@ -18,6 +18,7 @@ import { superviseNode } from '../../server-process/supervisor.js';
 import {
   detectServiceManager,
   installUnit,
+  type ServiceManager,
   systemctl,
   uninstallUnit,
   unitName,
@@ -51,124 +52,129 @@ export function register(program: Command) {
       }
       const action = chosen[0]!;
       if (action === 'supervise') return supervise(o);
-      const manager = detectServiceManager();
-      const inst = loadInstance(o);
-      const timeoutMs = o.timeout * 1000;
-      const json = o.format === 'json';
-
-      const doStop = async () => {
-        const r = await stopNode(o, {
-          timeoutMs,
-          force: o.force,
-          sendStop:
-            manager === 'systemd' ? () => systemctl('stop', '--no-block', unitName(inst.name)) : undefined,
-          onProgress: json
-            ? undefined
-            : (p) =>
-                out(
-                  `Draining: ${p.runningTasks ?? '?'} task(s) running, ${Math.round(p.elapsedMs / 1000)} s elapsed.`,
-                ),
-        });
-        if (json) return r;
-        if (!r.wasRunning) out(`Instance "${inst.name}" is not running.`);
-        else {
-          if (r.canceled.length)
-            out(`Canceled ${r.canceled.length} running task(s): ${r.canceled.join(', ')}.`);
-          out(`Stopped instance "${inst.name}" after ${Math.round(r.elapsedMs / 1000)} s.`);
-        }
-        return r;
+      const s: ServiceRun = {
+        o,
+        inst: loadInstance(o),
+        manager: detectServiceManager(),
+        json: o.format === 'json',
       };
-      const doStart = async () => {
-        let r: StartResult;
-        if (manager === 'systemd') {
-          systemctl('start', unitName(inst.name));
-          const logFile = `journalctl -u ${unitName(inst.name)}`;
-          const ready = await waitForNode(inst.config.home, 60_000, () => null, logFile);
-          r = {
-            ...ready,
-            alreadyRunning: false,
-            logFile,
-            initialAdmin: takeInitialAdmin(initialAdminFile(inst.config.home)),
-          };
-        } else r = await startBackground(o);
-        if (json) return r;
-        if (r.alreadyRunning) out(`Instance "${inst.name}" is already running (pid ${r.pid}) at ${r.url}.`);
-        else out(`Started instance "${inst.name}" (pid ${r.pid}) at ${r.url}. Output: ${r.logFile}`);
-        if (r.initialAdmin) {
-          out(`First start: created the administrator "${r.initialAdmin.username}" with the API key`);
-          out(`  ${r.initialAdmin.apiKey}`);
-          out('Keep it now: it is stored hashed and cannot be shown again.');
-        }
-        return r;
-      };
-
-      switch (action) {
-        case 'install': {
-          if (manager !== 'systemd') {
-            out('systemd is not running here (PID 1 is not systemd), so there is no unit to install.');
-            out(
-              'Run the server in the background with `cuttle service --start`; it writes a pid file in the home.',
-            );
-            return;
-          }
-          const file = installUnit({
-            instance: inst.name,
-            home: inst.config.home,
-            ref: o,
-            user: o.user,
-            stopTimeoutS: o.timeout,
-          });
-          return json
-            ? outJson({ unit: file })
-            : out(`Installed and enabled ${file}. Start it with --start.`);
-        }
-        case 'uninstall': {
-          if (manager !== 'systemd') {
-            const r = await doStop();
-            return json ? outJson(r) : undefined;
-          }
-          const file = uninstallUnit(inst.name);
-          return json ? outJson({ removed: file }) : out(`Removed ${file}.`);
-        }
-        case 'start': {
-          const r = await doStart();
-          return json ? outJson(r) : undefined;
-        }
-        case 'stop': {
-          const r = await doStop();
-          return json ? outJson(r) : undefined;
-        }
-        case 'restart': {
-          const stopped = await doStop();
-          const started = await doStart();
-          return json ? outJson({ stopped, started }) : undefined;
-        }
-        case 'status': {
-          const s = { ...(await serviceStatus(o)), manager };
-          if (json) return outJson(s);
-          outFields([
-            ['Instance', s.instance],
-            ['State', s.draining ? 'running (draining)' : s.state],
-            ['PID', s.pid ?? '-'],
-            ['Node', s.nodeName],
-            ['URL', s.url ?? '-'],
-            ['Running tasks', s.runningTasks ?? 'unknown (database unreachable)'],
-            ['Started', s.startedAt ?? '-'],
-            [
-              'Replica',
-              s.replicaOf
-                ? `yes: a test copy made ${s.replicaOf.created} from ${s.replicaOf.from.archive}`
-                : 'no',
-            ],
-            [
-              'Managed by',
-              manager === 'systemd' ? `systemd (${unitName(s.instance)})` : 'background process',
-            ],
-          ]);
-          return;
-        }
-      }
+      const result = await RUN[action](s);
+      if (s.json && result !== undefined) outJson(result);
     });
+}
+
+interface ServiceOptions extends InstanceRef {
+  timeout: number;
+  force?: boolean;
+  user?: string;
+}
+
+/** One `service` invocation: its options, the instance, how it is managed, and the output form. */
+interface ServiceRun {
+  o: ServiceOptions;
+  inst: Instance;
+  manager: ServiceManager;
+  json: boolean;
+}
+
+/** Each action returns what `--format json` prints (undefined: nothing), and prints its text itself. */
+const RUN: Record<Exclude<(typeof ACTIONS)[number], 'supervise'>, (s: ServiceRun) => Promise<unknown>> = {
+  install: async (s) => install(s),
+  uninstall: async (s) => (s.manager === 'systemd' ? uninstall(s) : stopService(s)),
+  start: startService,
+  stop: stopService,
+  restart: async (s) => ({ stopped: await stopService(s), started: await startService(s) }),
+  status: status,
+};
+
+async function stopService({ o, inst, manager, json }: ServiceRun) {
+  const r = await stopNode(o, {
+    timeoutMs: o.timeout * 1000,
+    force: o.force,
+    sendStop: manager === 'systemd' ? () => systemctl('stop', '--no-block', unitName(inst.name)) : undefined,
+    onProgress: json
+      ? undefined
+      : (p) =>
+          out(
+            `Draining: ${p.runningTasks ?? '?'} task(s) running, ${Math.round(p.elapsedMs / 1000)} s elapsed.`,
+          ),
+  });
+  if (json) return r;
+  if (!r.wasRunning) out(`Instance "${inst.name}" is not running.`);
+  else {
+    if (r.canceled.length) out(`Canceled ${r.canceled.length} running task(s): ${r.canceled.join(', ')}.`);
+    out(`Stopped instance "${inst.name}" after ${Math.round(r.elapsedMs / 1000)} s.`);
+  }
+  return r;
+}
+
+async function startService({ o, inst, manager, json }: ServiceRun) {
+  let r: StartResult;
+  if (manager === 'systemd') {
+    systemctl('start', unitName(inst.name));
+    const logFile = `journalctl -u ${unitName(inst.name)}`;
+    const ready = await waitForNode(inst.config.home, 60_000, () => null, logFile);
+    r = {
+      ...ready,
+      alreadyRunning: false,
+      logFile,
+      initialAdmin: takeInitialAdmin(initialAdminFile(inst.config.home)),
+    };
+  } else r = await startBackground(o);
+  if (json) return r;
+  if (r.alreadyRunning) out(`Instance "${inst.name}" is already running (pid ${r.pid}) at ${r.url}.`);
+  else out(`Started instance "${inst.name}" (pid ${r.pid}) at ${r.url}. Output: ${r.logFile}`);
+  if (r.initialAdmin) {
+    out(`First start: created the administrator "${r.initialAdmin.username}" with the API key`);
+    out(`  ${r.initialAdmin.apiKey}`);
+    out('Keep it now: it is stored hashed and cannot be shown again.');
+  }
+  return r;
+}
+
+function install({ o, inst, manager, json }: ServiceRun) {
+  if (manager !== 'systemd') {
+    out('systemd is not running here (PID 1 is not systemd), so there is no unit to install.');
+    out('Run the server in the background with `cuttle service --start`; it writes a pid file in the home.');
+    return undefined;
+  }
+  const file = installUnit({
+    instance: inst.name,
+    home: inst.config.home,
+    ref: o,
+    user: o.user,
+    stopTimeoutS: o.timeout,
+  });
+  if (json) return { unit: file };
+  out(`Installed and enabled ${file}. Start it with --start.`);
+  return undefined;
+}
+
+function uninstall({ inst, json }: ServiceRun) {
+  const file = uninstallUnit(inst.name);
+  if (json) return { removed: file };
+  out(`Removed ${file}.`);
+  return undefined;
+}
+
+async function status({ o, manager, json }: ServiceRun) {
+  const s = { ...(await serviceStatus(o)), manager };
+  if (json) return s;
+  outFields([
+    ['Instance', s.instance],
+    ['State', s.draining ? 'running (draining)' : s.state],
+    ['PID', s.pid ?? '-'],
+    ['Node', s.nodeName],
+    ['URL', s.url ?? '-'],
+    ['Running tasks', s.runningTasks ?? 'unknown (database unreachable)'],
+    ['Started', s.startedAt ?? '-'],
+    [
+      'Replica',
+      s.replicaOf ? `yes: a test copy made ${s.replicaOf.created} from ${s.replicaOf.from.archive}` : 'no',
+    ],
+    ['Managed by', manager === 'systemd' ? `systemd (${unitName(s.instance)})` : 'background process'],
+  ]);
+  return undefined;
 }
 
 /** Internal: the detached supervisor that `--start` launches (not for users, so not in --help). */
