@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { RuntimeFailure } from '../../lib/errors.js';
 import type { Database } from '../schema/database-types.js';
 
 /**
@@ -39,29 +40,60 @@ interface Block {
 const blocks = new WeakMap<object, Map<string, Block>>();
 
 /**
- * Reserves `size` numbers: an increment of the row, then a read of it, in one transaction (the
- * caller's, or one of its own). The increment works on the row's latest committed value on every
- * engine (PostgreSQL re-reads it under READ COMMITTED, InnoDB's UPDATE is a locking read even in a
- * REPEATABLE READ snapshot) and the read sees the transaction's own write, so two writers never
- * get the same numbers. (A compare-and-set on a value read first could never succeed on MySQL
- * inside a transaction whose snapshot is older than the row: it retried until it gave up.)
+ * Reserves `size` numbers. Inside a transaction: an increment of the row, then a read of it. The
+ * increment works on the row's latest committed value on every engine (PostgreSQL re-reads it
+ * under READ COMMITTED, InnoDB's UPDATE is a locking read even in a REPEATABLE READ snapshot), the
+ * read sees the transaction's own write, and the row stays locked until the transaction ends, so
+ * two writers never get the same numbers. (A compare-and-set on a value read first can never
+ * succeed on MySQL in a transaction whose snapshot is older than the row: it starved.)
+ * Outside a transaction: a compare-and-set of autocommitted statements, each of which sees the
+ * latest value, so no lock is held across an await (on SQLite, whose driver blocks the thread
+ * while it waits for a lock, one held across an await by another connection would deadlock).
  */
 async function reserve(db: Kysely<Database>, collection: string, size: number): Promise<number> {
-  if (!db.isTransaction) return db.transaction().execute((tx) => reserve(tx, collection, size));
+  return db.isTransaction ? incrementAndRead(db, collection, size) : compareAndSet(db, collection, size);
+}
+
+async function incrementAndRead(db: Kysely<Database>, collection: string, size: number): Promise<number> {
   const res = await db
     .updateTable('key_allocations')
     .set((eb) => ({ next_id: eb('next_id', '+', size) }))
     .where('collection_name', '=', collection)
     .executeTakeFirst();
-  // A programming error (a collection without its migration row), not a user's: a plain Error.
-  if (Number(res.numUpdatedRows) !== 1)
-    throw new Error(`No key allocation row for "${collection}": add it in a migration (ID_COLLECTIONS).`);
+  if (Number(res.numUpdatedRows) !== 1) throw missingRow(collection);
   const row = await db
     .selectFrom('key_allocations')
     .select('next_id')
     .where('collection_name', '=', collection)
     .executeTakeFirstOrThrow();
   return Number(row.next_id) - size;
+}
+
+async function compareAndSet(db: Kysely<Database>, collection: string, size: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const row = await db
+      .selectFrom('key_allocations')
+      .select('next_id')
+      .where('collection_name', '=', collection)
+      .executeTakeFirst();
+    if (!row) throw missingRow(collection);
+    const start = Number(row.next_id);
+    const res = await db
+      .updateTable('key_allocations')
+      .set({ next_id: start + size })
+      .where('collection_name', '=', collection)
+      .where('next_id', '=', start)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 1) return start;
+  }
+  throw new RuntimeFailure(`Could not reserve ids for ${collection}: too much contention.`, {
+    code: 'ID_CONTENTION',
+  });
+}
+
+/** A programming error (a collection without its migration row), not a user's: a plain Error. */
+function missingRow(collection: string): Error {
+  return new Error(`No key allocation row for "${collection}": add it in a migration (ID_COLLECTIONS).`);
 }
 
 export async function nextNumber(db: Kysely<Database>, collection: string): Promise<number> {
