@@ -53,19 +53,43 @@ function problemsOf(r: Omit<DatabaseReport, 'problems' | 'ok'>): DatabaseProblem
       'Finish it with `cuttle database move --resume` on the instance being moved.',
     );
   if (r.schema.state === 'older')
-    add('SCHEMA_OUTDATED', `The schema is at version ${r.schema.version}; this Cuttle needs ${r.schema.latest}.`, 'Run `cuttle database upgrade` (take a backup first).');
+    add(
+      'SCHEMA_OUTDATED',
+      `The schema is at version ${r.schema.version}; this Cuttle needs ${r.schema.latest}.`,
+      'Run `cuttle database upgrade` (take a backup first).',
+    );
   if (r.schema.state === 'newer')
-    add('DATABASE_SCHEMA_NEWER', `The schema is at version ${r.schema.version}, newer than this Cuttle knows (${r.schema.latest}).`, 'Upgrade Cuttle to the version that last upgraded this database.');
+    add(
+      'DATABASE_SCHEMA_NEWER',
+      `The schema is at version ${r.schema.version}, newer than this Cuttle knows (${r.schema.latest}).`,
+      'Upgrade Cuttle to the version that last upgraded this database.',
+    );
   if (r.schema.state === 'foreign')
-    add('DATABASE_FOREIGN_TABLES', 'The database holds tables that are not Cuttle\'s.', 'Give Cuttle a database of its own.');
+    add(
+      'DATABASE_FOREIGN_TABLES',
+      "The database holds tables that are not Cuttle's.",
+      'Give Cuttle a database of its own.',
+    );
   if (r.canary === 'wrong-key')
-    add('MASTER_KEY_WRONG', 'The master key does not match the database.', 'Give the right key with --master-key-file or CUTTLE_MASTER_KEY.');
+    add(
+      'MASTER_KEY_WRONG',
+      'The master key does not match the database.',
+      'Give the right key with --master-key-file or CUTTLE_MASTER_KEY.',
+    );
   if (r.canary === 'missing') add('CANARY_MISSING', 'The database has no master-key canary.');
   if (r.canary === 'corrupt') add('CANARY_DAMAGED', 'The master-key canary is damaged.');
   if (!r.privileges.ok)
-    add('DATABASE_PRIVILEGES_MISSING', `Privileges missing: ${r.privileges.missing.join('; ')}.`, ...r.privileges.fix);
+    add(
+      'DATABASE_PRIVILEGES_MISSING',
+      `Privileges missing: ${r.privileges.missing.join('; ')}.`,
+      ...r.privileges.fix,
+    );
   if (r.fence)
-    add('DATABASE_FENCED', `The database was moved to ${r.fence.movedTo} on ${r.fence.moved} and is fenced.`, 'Point the instance at the new database, or roll back with `cuttle database unfence`.');
+    add(
+      'DATABASE_FENCED',
+      `The database was moved to ${r.fence.movedTo} on ${r.fence.moved} and is fenced.`,
+      'Point the instance at the new database, or roll back with `cuttle database unfence`.',
+    );
   return found;
 }
 

@@ -41,10 +41,7 @@ async function modulesFor(args: string[]): Promise<CommandModule[]> {
   return [...new Set(loaded)];
 }
 
-export async function buildProgram(
-  args: string[] = [],
-  ctx: CliContext = DEFAULT_CLI_CONTEXT,
-): Promise<Command> {
+async function buildProgram(args: string[] = [], ctx: CliContext = DEFAULT_CLI_CONTEXT): Promise<Command> {
   const program = new Command()
     .name('cuttle')
     .description('Cuttle: a deployment automation server that is easy to move, back up and maintain')

@@ -25,7 +25,7 @@ export interface ErrorReport {
   hints: string[];
 }
 
-export function errorReport(e: unknown): ErrorReport {
+function errorReport(e: unknown): ErrorReport {
   if (e instanceof CuttleError)
     return { code: e.code, message: e.message, details: e.details, hints: e.hints };
   const error = e instanceof Error ? e : new Error(String(e));

@@ -14,7 +14,7 @@ import path from 'node:path';
  */
 export const CONFIG_FILE_NAME = 'cuttle.config.json';
 export const MASTER_KEY_FILE_NAME = 'master.key';
-export const HOME_FOLDERS = ['logs', 'artifacts', 'packages', 'backups', 'run', 'work'] as const;
+const HOME_FOLDERS = ['logs', 'artifacts', 'packages', 'backups', 'run', 'work'] as const;
 export type HomeFolder = (typeof HOME_FOLDERS)[number];
 
 export function configPathFor(home: string): string {

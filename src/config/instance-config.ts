@@ -55,8 +55,8 @@ export interface InstanceConfig {
   history: ConfigHistoryEntry[];
 }
 
-export const DEFAULT_LISTEN = 'http://127.0.0.1:8080';
-export const DEFAULT_TASK_CAP = 5;
+const DEFAULT_LISTEN = 'http://127.0.0.1:8080';
+const DEFAULT_TASK_CAP = 5;
 
 export function defaultConfig(instanceName: string, home: string, storage: StoredConnection): InstanceConfig {
   return {

@@ -7,7 +7,7 @@ import { ForbiddenError } from '../lib/errors.js';
  */
 export type Role = 'administrator' | 'deployer';
 
-export const ROLES: readonly Role[] = ['administrator', 'deployer'];
+const ROLES: readonly Role[] = ['administrator', 'deployer'];
 
 export interface Actor {
   userId: string | null;

@@ -16,7 +16,7 @@ export interface ProcessDocument {
   LastSnapshotId?: string | null;
 }
 
-export function processResource(
+function processResource(
   spaceId: string,
   projectId: string,
   id: string,

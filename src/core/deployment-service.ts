@@ -36,7 +36,7 @@ export interface DeploymentDoc {
   DeployedByName?: string | null;
 }
 
-export function deploymentResource(row: DeploymentRow) {
+function deploymentResource(row: DeploymentRow) {
   const doc = JSON.parse(row.json || '{}') as DeploymentDoc;
   return {
     Id: row.id,

@@ -14,7 +14,7 @@ export interface MaintenanceState {
   LastModifiedOn: string | null;
 }
 
-export const MAINTENANCE_OFF: MaintenanceState = {
+const MAINTENANCE_OFF: MaintenanceState = {
   IsInMaintenanceMode: false,
   LastModifiedBy: null,
   LastModifiedOn: null,

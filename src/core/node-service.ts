@@ -19,7 +19,7 @@ export interface NodeDrain {
   ModifiedOn?: string;
 }
 
-export const nodeDrainKey = (nodeId: string) => `node-drain/${nodeId}`;
+const nodeDrainKey = (nodeId: string) => `node-drain/${nodeId}`;
 
 export async function readNodeDrain(db: Kysely<Database>, nodeId: string): Promise<NodeDrain> {
   return (await getMetaJson<NodeDrain>(db, nodeDrainKey(nodeId))) ?? { IsInMaintenanceMode: false };

@@ -23,7 +23,7 @@ const TASK_CATEGORIES: Record<string, string> = {
 };
 
 /** Every task transition becomes an audit event; a deployment's names all its documents. */
-export async function writeTaskTransitionEvent(db: Kysely<Database>, change: TaskStateChange): Promise<void> {
+async function writeTaskTransitionEvent(db: Kysely<Database>, change: TaskStateChange): Promise<void> {
   const { task, state } = change;
   const deployment = task.kind === DEPLOY_TASK_KIND ? await findDeploymentByTask(db, task.id) : undefined;
   if (deployment && DEPLOY_CATEGORIES[state]) {

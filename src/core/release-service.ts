@@ -75,7 +75,7 @@ export async function listReleaseResources(
 }
 
 /** `0.0.N` with N one more than the highest such version of the project (real servers' default). */
-export function nextGeneratedVersion(versions: string[]): string {
+function nextGeneratedVersion(versions: string[]): string {
   let max = 0;
   for (const v of versions) {
     const m = /^0\.0\.(\d+)$/.exec(v);

@@ -22,7 +22,7 @@ import { lockedUntil, normalizeSignInName, recordFailure, resetFailures } from '
  * every state-changing request. A session ends after SESSION_IDLE_MS without a request, after
  * SESSION_MAX_MS in any case, on sign-out, and when its user is deactivated.
  */
-export const SESSION_IDLE_MS = 12 * 60 * 60_000;
+const SESSION_IDLE_MS = 12 * 60 * 60_000;
 export const SESSION_MAX_MS = 7 * 24 * 60 * 60_000;
 /** last_seen is written at most this often per session (a busy portal must not write per request). */
 const TOUCH_EVERY_MS = 60_000;

@@ -16,8 +16,8 @@ import type { Database } from '../storage/schema/database-types.js';
  * Usernames that do not exist are counted too, so the answer never tells which exist.
  */
 export const LOCKOUT_FAILURES = 5;
-export const LOCKOUT_WINDOW_MS = 15 * 60_000;
-export const LOCKOUT_MS = 15 * 60_000;
+const LOCKOUT_WINDOW_MS = 15 * 60_000;
+const LOCKOUT_MS = 15 * 60_000;
 
 export function normalizeSignInName(username: string): string {
   return username.trim().toLowerCase().slice(0, 200);

@@ -3,13 +3,13 @@
  * the deploy-time one (deployment-task-handler.ts), so the two can never disagree.
  */
 export const SUPPORTED_ACTION_TYPES = ['Octopus.Script'] as const;
-export const SUPPORTED_SCRIPT_SOURCES = ['Inline'] as const;
-export const SUPPORTED_SCRIPT_SYNTAXES = ['Bash', 'PowerShell'] as const;
+const SUPPORTED_SCRIPT_SOURCES = ['Inline'] as const;
+const SUPPORTED_SCRIPT_SYNTAXES = ['Bash', 'PowerShell'] as const;
 export type SupportedSyntax = (typeof SUPPORTED_SCRIPT_SYNTAXES)[number];
 
 /** Octopus's defaults when an action leaves them out. */
-export const DEFAULT_SCRIPT_SOURCE = 'Inline';
-export const DEFAULT_SCRIPT_SYNTAX: SupportedSyntax = 'PowerShell';
+const DEFAULT_SCRIPT_SOURCE = 'Inline';
+const DEFAULT_SCRIPT_SYNTAX: SupportedSyntax = 'PowerShell';
 
 export const SUPPORTED_SUMMARY =
   `Cuttle runs the action type ${SUPPORTED_ACTION_TYPES.join(', ')} with the script source ` +

@@ -116,7 +116,7 @@ function parseActivities(json: string): StoredActivity[] {
  * each log chunk's lines on its activity. Lines of an activity the tree does not know (or of a
  * task that has not started) go to the root, so no output is ever hidden.
  */
-export function buildActivityTree(task: ServerTaskRow, chunks: TaskLogChunkRow[]): ActivityLog[] {
+function buildActivityTree(task: ServerTaskRow, chunks: TaskLogChunkRow[]): ActivityLog[] {
   const stored = parseActivities(task.activity_json);
   const done = isCompleted(task.state);
   const rootStatus =

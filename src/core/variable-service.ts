@@ -40,7 +40,7 @@ export interface VariableInput {
   Prompt?: unknown;
 }
 
-export function variableResource(row: VariableRow) {
+function variableResource(row: VariableRow) {
   const doc = JSON.parse(row.scope_json || '{}') as VariableDoc;
   const sensitive = toBool(row.is_sensitive);
   return {

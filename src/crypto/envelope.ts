@@ -9,10 +9,6 @@ import type { MasterKey } from './master-key.js';
  */
 const PREFIX = 'cuttle1';
 
-export function isEnvelope(value: string): boolean {
-  return value.startsWith(`${PREFIX}.`);
-}
-
 export function seal(key: MasterKey, plaintext: string): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key.bytes, iv);

@@ -310,7 +310,10 @@ export const ERROR_CODES = {
   PROJECT_DISABLED: spec('precondition', 'The project is disabled.'),
   RESOURCE_IN_USE: spec('conflict', 'The resource cannot be deleted while others depend on it.'),
   NAME_TAKEN: spec('conflict', 'Another resource of that kind already has this name.'),
-  RELEASE_VERSION_CONTENDED: spec('conflict', 'No release version could be generated: concurrent releases took each candidate.'),
+  RELEASE_VERSION_CONTENDED: spec(
+    'conflict',
+    'No release version could be generated: concurrent releases took each candidate.',
+  ),
   RELEASE_VERSION_TAKEN: spec('conflict', 'The project already has a release with this version.'),
   STEP_UNSUPPORTED: spec(
     'precondition',
@@ -345,22 +348,6 @@ export type CodeOfKind<K extends ErrorKind> = {
   [C in ErrorCode]: (typeof ERROR_CODES)[C]['kind'] extends K ? C : never;
 }[ErrorCode];
 
-/** The code an error of each kind carries when its site names none. */
-export const DEFAULT_CODE: { [K in ErrorKind]: CodeOfKind<K> } = {
-  usage: 'USAGE_INVALID',
-  precondition: 'PRECONDITION_FAILED',
-  'not-found': 'NOT_FOUND',
-  conflict: 'CONFLICT',
-  forbidden: 'FORBIDDEN',
-  unauthorized: 'UNAUTHORIZED',
-  maintenance: 'MAINTENANCE_MODE',
-  runtime: 'RUNTIME_FAILURE',
-};
-
 export function isCodeOfKind<K extends ErrorKind>(code: ErrorCode, kind: K): code is CodeOfKind<K> {
   return ERROR_CODES[code].kind === kind;
-}
-
-export function isErrorCode(s: string): s is ErrorCode {
-  return Object.hasOwn(ERROR_CODES, s);
 }

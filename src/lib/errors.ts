@@ -93,10 +93,3 @@ export class RuntimeFailure extends CuttleError {
     super('runtime', message, opts);
   }
 }
-
-/** Normalise anything thrown into an Error (graphile-worker's coerceError). */
-export function coerceError(err: unknown): Error {
-  if (err instanceof Error) return err;
-  if (typeof err === 'string') return new Error(err);
-  return new Error(`Non-error thrown: ${String(err)}`);
-}

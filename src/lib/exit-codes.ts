@@ -4,7 +4,7 @@ import { CuttleError, type ErrorKind } from './errors.js';
 export const EXIT_OK = 0;
 export const EXIT_USAGE = 1;
 export const EXIT_PRECONDITION = 2;
-export const EXIT_RUNTIME = 3;
+const EXIT_RUNTIME = 3;
 
 const byKind: Record<ErrorKind, number> = {
   usage: EXIT_USAGE,

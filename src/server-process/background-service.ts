@@ -13,7 +13,7 @@ export function supervisorPidFile(home: string): string {
   return path.join(runDir(home), 'supervisor.pid');
 }
 
-export function serviceLogFile(home: string): string {
+function serviceLogFile(home: string): string {
   return path.join(home, 'logs', 'service.log');
 }
 

@@ -5,9 +5,9 @@ import type { InstanceRef } from '../admin/instance-context.js';
 import { configPathFor } from '../config/home-layout.js';
 import { findInstance } from '../config/instance-registry.js';
 
-export const DEFAULT_INSTANCE = 'default';
+const DEFAULT_INSTANCE = 'default';
 /** Where `npm start` keeps its instance when none is registered: a folder of the checkout. */
-export const DEFAULT_HOME_FOLDER = '.cuttle-home';
+const DEFAULT_HOME_FOLDER = '.cuttle-home';
 
 /**
  * `cuttle run` with no registered instance creates one, so the README's first command starts a

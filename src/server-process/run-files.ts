@@ -36,7 +36,7 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-export function readPid(home: string): number | undefined {
+function readPid(home: string): number | undefined {
   try {
     const pid = Number(fs.readFileSync(pidFilePath(home), 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;

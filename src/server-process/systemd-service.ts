@@ -27,7 +27,7 @@ export function unitName(instance: string): string {
   return `cuttle-${instance.replace(/[^A-Za-z0-9_.-]/g, '-')}.service`;
 }
 
-export function unitPath(instance: string): string {
+function unitPath(instance: string): string {
   return path.join(process.env.CUTTLE_SYSTEMD_DIR ?? '/etc/systemd/system', unitName(instance));
 }
 

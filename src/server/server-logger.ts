@@ -6,7 +6,7 @@ import { redactText } from '../lib/redact.js';
  * Fastify's default request serializer does not log headers: a custom serializer or a debug
  * `req` dump must not leak them either. Every message also passes through `redactText`.
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers["x-octopus-apikey"]',
   'req.headers.authorization',
   'req.headers.cookie',

@@ -51,7 +51,7 @@ function checkInsert(node: InsertQueryNode): void {
     const values = PrimitiveValueListNode.is(row)
       ? row.values
       : ValueListNode.is(row)
-        ? row.values.map(valueOf)
+        ? row.values.map(nodeValue)
         : [];
     values.forEach((v, i) => {
       check(table, columns[i]!, v);
@@ -65,11 +65,11 @@ function checkUpdate(node: UpdateQueryNode): void {
   if (!table || !node.updates) return;
   for (const u of node.updates) {
     if (!ColumnUpdateNode.is(u) || !ColumnNode.is(u.column)) continue;
-    check(table, u.column.column.name, valueOf(u.value));
+    check(table, u.column.column.name, nodeValue(u.value));
   }
 }
 
-function valueOf(n: OperationNode): unknown {
+function nodeValue(n: OperationNode): unknown {
   return ValueNode.is(n) ? n.value : undefined;
 }
 

@@ -17,10 +17,6 @@ export function getTaskHandler(kind: string): TaskHandler | undefined {
   return handlers.get(kind);
 }
 
-export function unregisterTaskHandler(kind: string): void {
-  handlers.delete(kind);
-}
-
 export interface TaskStateChange {
   task: TaskRecord;
   /** The state the task has just entered. */

@@ -104,7 +104,3 @@ export async function markNodeStopped(db: Kysely<Database>, nodeId: string): Pro
     .where('status', '=', 'live')
     .execute();
 }
-
-export async function getNode(db: Kysely<Database>, nodeId: string) {
-  return db.selectFrom('server_nodes').selectAll().where('id', '=', nodeId).executeTakeFirst();
-}

@@ -19,7 +19,7 @@ export interface RunScriptInput {
 }
 
 /** A grace period between SIGTERM and SIGKILL, so a script can clean up after itself. */
-export const KILL_GRACE_MS = 5_000;
+const KILL_GRACE_MS = 5_000;
 
 export class PowerShellNotInstalledError extends Error {
   constructor() {
@@ -38,7 +38,7 @@ export class ScriptTimeoutError extends Error {
   }
 }
 
-export function findOnPath(command: string): string | undefined {
+function findOnPath(command: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const p = path.join(dir, command);

@@ -10,7 +10,7 @@ export const LEASE_MS = 60_000;
 /** A node whose heartbeat (every 5 s) is older than this is gone: six missed beats. */
 export const NODE_GONE_MS = 30_000;
 /** A task whose node died is run again at most this many times in all, then failed. */
-export const DEFAULT_MAX_ATTEMPTS = 3;
+const DEFAULT_MAX_ATTEMPTS = 3;
 
 /**
  * Extends the leases of tasks this node runs. Returns the ids whose lease is no longer ours.

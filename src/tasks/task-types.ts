@@ -21,7 +21,7 @@ export type TaskState =
   | 'Cancelling'
   | 'TimedOut';
 
-export const TERMINAL_STATES: readonly TaskState[] = ['Success', 'Failed', 'Canceled', 'TimedOut'];
+const TERMINAL_STATES: readonly TaskState[] = ['Success', 'Failed', 'Canceled', 'TimedOut'];
 
 export function isCompleted(state: string): boolean {
   return (TERMINAL_STATES as readonly string[]).includes(state);

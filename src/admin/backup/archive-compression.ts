@@ -18,7 +18,7 @@ const ZSTD = process.env.CUTTLE_ZSTD ?? 'zstd';
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
 let zstdFound: boolean | undefined;
-export function zstdAvailable(): boolean {
+function zstdAvailable(): boolean {
   zstdFound ??= spawnSync(ZSTD, ['--version'], { stdio: 'ignore' }).status === 0;
   return zstdFound;
 }
@@ -30,7 +30,7 @@ export function compressionFor(file: string): Compression {
   return defaultCompression();
 }
 
-export function defaultCompression(): Compression {
+function defaultCompression(): Compression {
   const forced = process.env.CUTTLE_BACKUP_COMPRESSION;
   if (forced === 'gzip' || forced === 'zstd') return forced;
   return zstdAvailable() ? 'zstd' : 'gzip';
@@ -102,7 +102,7 @@ export function decompressed(file: string, onCompressedBytes: (n: number) => voi
 }
 
 /** An error of the zstd program, with what it said (truncated input, corrupt block, checksum). */
-export class ZstdError extends Error {}
+class ZstdError extends Error {}
 
 /**
  * A child process as one duplex stream: writes go to its stdin, reads come from its stdout, and

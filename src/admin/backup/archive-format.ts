@@ -35,7 +35,7 @@ import type { ColumnSpec } from '../../storage/schema/column-types.js';
  * canonical values per line (archive-format-1.ts). Archives of both formats verify and restore.
  */
 export const ARCHIVE_FORMAT = 'cuttle-backup/2';
-export const LEGACY_ARCHIVE_FORMAT = 'cuttle-backup/1';
+const LEGACY_ARCHIVE_FORMAT = 'cuttle-backup/1';
 export type ArchiveFormat = typeof ARCHIVE_FORMAT | typeof LEGACY_ARCHIVE_FORMAT;
 export const READABLE_FORMATS: readonly string[] = [ARCHIVE_FORMAT, LEGACY_ARCHIVE_FORMAT];
 export const CHUNK_BYTES = 4 * 1024 * 1024;

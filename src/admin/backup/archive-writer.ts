@@ -8,7 +8,7 @@ import { contentInChecksum, ENTRY } from './archive-format.js';
 import { BLOCK, entryHeader, padding } from './tar-codec.js';
 
 /** A write failure in words: full disk and read-only folders are the ones admins meet. */
-export function outputError(err: unknown, file: string): PreconditionError | RuntimeFailure {
+function outputError(err: unknown, file: string): PreconditionError | RuntimeFailure {
   const code = (err as { code?: string }).code;
   const dir = path.dirname(file);
   if (code === 'ENOSPC' || code === 'EDQUOT') {

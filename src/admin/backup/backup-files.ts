@@ -12,7 +12,7 @@ export interface DataFile {
   size: number;
 }
 
-export function dataFolder(config: InstanceConfig, folder: (typeof DATA_FOLDERS)[number]): string {
+function dataFolder(config: InstanceConfig, folder: (typeof DATA_FOLDERS)[number]): string {
   return resolvePath(config, config.paths[folder]);
 }
 

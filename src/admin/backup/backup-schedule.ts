@@ -27,10 +27,10 @@ export type ScheduleSpec =
   | { every: 'weekly'; weekday: number; hour: number; minute: number };
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-export const MAX_RETENTION = 1000;
+const MAX_RETENTION = 1000;
 
 /** "hourly [:MM]", "daily HH:MM", "weekly DAY HH:MM" (DAY: mon..sun), UTC. */
-export function parseSchedule(text: string): ScheduleSpec {
+function parseSchedule(text: string): ScheduleSpec {
   const s = text.trim().toLowerCase().replace(/\s+/g, ' ');
   const bad = () =>
     new UsageError(`"${text}" is not a backup schedule.`, {
@@ -66,7 +66,7 @@ export function parseSchedule(text: string): ScheduleSpec {
 }
 
 /** The first time strictly after `after` that the schedule names. */
-export function nextRun(spec: ScheduleSpec, after: Date): Date {
+function nextRun(spec: ScheduleSpec, after: Date): Date {
   const d = new Date(after.getTime());
   d.setUTCSeconds(0, 0);
   if (spec.every === 'hourly') {
@@ -83,7 +83,7 @@ export function nextRun(spec: ScheduleSpec, after: Date): Date {
   return d;
 }
 
-export function checkRetention(n: number): number {
+function checkRetention(n: number): number {
   if (!Number.isInteger(n) || n < 1 || n > MAX_RETENTION) {
     throw new UsageError(`The retention must be a whole number from 1 to ${MAX_RETENTION} archives.`, {
       code: 'BACKUP_SCHEDULE_INVALID',

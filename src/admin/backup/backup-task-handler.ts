@@ -21,7 +21,7 @@ import { claimDueBackup, recordScheduledTask } from './backup-schedule.js';
  * queued by POST /api/admin/backups or by the backup scheduler. Each run writes a BackupSucceeded
  * or BackupFailed event; a scheduled run then deletes scheduled archives beyond the retention.
  */
-export const BACKUP_TASK_KIND = 'Backup';
+const BACKUP_TASK_KIND = 'Backup';
 
 /** Scheduled archives are named `...-scheduled.tar.zst` (or `.tar.gz`); only they are pruned (a manual archive is never deleted). */
 export function isScheduledArchive(name: string): boolean {
@@ -37,7 +37,7 @@ export interface BackupTaskArguments {
 }
 
 /** The instance's config, read from its home (undefined for a bare home, e.g. an API test). */
-export function homeConfig(home: string): InstanceConfig | undefined {
+function homeConfig(home: string): InstanceConfig | undefined {
   const file = configPathFor(home);
   if (!fs.existsSync(file)) return undefined;
   try {
@@ -51,7 +51,7 @@ export function backupsFolder(home: string, config = homeConfig(home)): string {
   return config ? resolvePath(config, config.paths.backups) : path.join(home, 'backups');
 }
 
-export function archiveName(instance: string, when: Date, scheduled: boolean): string {
+function archiveName(instance: string, when: Date, scheduled: boolean): string {
   const stamp = when
     .toISOString()
     .replace(/[-:]/g, '')
@@ -97,7 +97,7 @@ function taskProgress(ctx: TaskContext): ProgressReporter {
   };
 }
 
-export async function backupTaskHandler(ctx: TaskContext): Promise<TaskOutcome | undefined> {
+async function backupTaskHandler(ctx: TaskContext): Promise<TaskOutcome | undefined> {
   const args = ctx.task.arguments as BackupTaskArguments;
   const config = homeConfig(ctx.home);
   const instance = config?.instanceName ?? 'instance';

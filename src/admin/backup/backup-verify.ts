@@ -83,7 +83,7 @@ export function failsVerification(file: string, problems: string[]): Preconditio
   });
 }
 
-export function archiveDamaged(file: string, what: string): ArchiveDamagedError {
+function archiveDamaged(file: string, what: string): ArchiveDamagedError {
   return new ArchiveDamagedError(`The backup archive ${file} is damaged: ${what}.`, {
     hints: ['Use another copy of the backup; this one cannot be restored.'],
   });

@@ -15,7 +15,7 @@ import { type CopyJournal, listTree, removeCopiedSource, verifiedCopy } from './
  * folder unless --keep-old). All folders are copied and verified before the config changes once.
  */
 export type FolderName = keyof InstanceConfig['paths'];
-export const FOLDER_JOURNAL = '.cuttle-move-folder.json';
+const FOLDER_JOURNAL = '.cuttle-move-folder.json';
 
 export interface MoveFoldersInput {
   folders: Partial<Record<FolderName, string>>;

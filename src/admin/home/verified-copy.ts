@@ -77,7 +77,7 @@ export function listTree(
   return { files, dirs };
 }
 
-export async function sha256File(file: string): Promise<string> {
+async function sha256File(file: string): Promise<string> {
   const h = createHash('sha256');
   await pipeline(fs.createReadStream(file), h);
   return h.digest('hex');

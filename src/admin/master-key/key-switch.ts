@@ -66,7 +66,7 @@ export function loadKeyContext(
 }
 
 /** The database the config names, its password opened with whichever known key sealed it. */
-export function contextTarget(
+function contextTarget(
   ctx: KeyContext,
   override?: ConnectionTarget,
   extraKeys: MasterKey[] = [],

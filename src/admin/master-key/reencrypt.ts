@@ -56,10 +56,6 @@ function candidateRows(db: Kysely<Database>, table: TableSpec, textCols: ColumnS
   )} WHERE ${where}`.execute(db);
 }
 
-export function describeKey(table: TableSpec, key: unknown[]): string {
-  return table.primaryKey.map((k, i) => `${k}=${String(key[i])}`).join(', ');
-}
-
 export async function rewriteEnvelopes(
   db: Kysely<Database>,
   transform: EnvelopeTransform,

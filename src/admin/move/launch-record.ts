@@ -19,7 +19,7 @@ export interface LaunchRecord {
   target: string;
 }
 
-export function launchRecordPath(home: string, moveId: string): string {
+function launchRecordPath(home: string, moveId: string): string {
   return path.join(movesDir(home), `${moveId}.launch.json`);
 }
 

@@ -33,7 +33,7 @@ export const PHASES = [
 export type MovePhase = (typeof PHASES)[number];
 
 /** A move id: `move-<UTC stamp>-<hex>` as newMoveId makes it (the REST API and --move-id check it). */
-export const MOVE_ID_PATTERN = /^move-[A-Za-z0-9-]{1,80}$/;
+const MOVE_ID_PATTERN = /^move-[A-Za-z0-9-]{1,80}$/;
 
 export function isMoveId(id: string): boolean {
   return MOVE_ID_PATTERN.test(id);

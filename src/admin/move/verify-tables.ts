@@ -97,7 +97,7 @@ export async function verifyTable(ctx: Omit<VerifyContext, 'concurrency'>, table
 }
 
 /** Bytewise order of canonical key values, the order every engine's primary key index has. */
-export function compareValues(a: CanonicalValue, b: CanonicalValue): number {
+function compareValues(a: CanonicalValue, b: CanonicalValue): number {
   if (a === b) return 0;
   if (a === null) return -1;
   if (b === null) return 1;
@@ -119,7 +119,7 @@ async function* flatten(batches: AsyncIterable<CanonicalValue[][]>): AsyncGenera
 }
 
 /** Merge-compares both sides in primary-key order; returns where they first differ. */
-export async function firstDifference(
+async function firstDifference(
   source: Storage,
   target: Storage,
   table: TableSpec,

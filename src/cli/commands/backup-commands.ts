@@ -22,7 +22,7 @@ import { consoleProgress } from '../../lib/progress.js';
 import { intOption, withInstance } from '../instance-options.js';
 import { out, outFields, outJson, outTable } from '../output.js';
 
-export function defaultArchiveName(instance: string, when = new Date()): string {
+function defaultArchiveName(instance: string, when = new Date()): string {
   const stamp = when
     .toISOString()
     .replace(/[-:]/g, '')

@@ -6,7 +6,7 @@ import type { MaintenanceCache } from '../maintenance-gate.js';
 import type { SseClient } from './sse.js';
 
 /** The tables whose changes the portal's pages follow. */
-export const WATCHED_TABLES = [
+const WATCHED_TABLES = [
   'server_tasks',
   'deployments',
   'releases',

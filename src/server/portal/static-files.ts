@@ -10,7 +10,7 @@ import type { App, RouteDeps } from '../route-deps.js';
  * gzip copy: the whole portal is a few hundred KB. Hashed assets are cached for a year; the page
  * itself is revalidated, so a new build shows on the next reload.
  */
-export const PORTAL_DIR = path.resolve(import.meta.dirname, '../../../dist/web');
+const PORTAL_DIR = path.resolve(import.meta.dirname, '../../../dist/web');
 
 interface Asset {
   body: Buffer;

@@ -8,7 +8,7 @@ import { Bool, IdParams, NStr, responses, Str } from '../schemas/common-schemas.
 
 const tags = ['Portal'];
 
-export const PortalStatusSchema = Type.Object({
+const PortalStatusSchema = Type.Object({
   IsInMaintenanceMode: Bool,
   MaintenanceModifiedBy: NStr,
   MaintenanceModifiedOn: NStr,

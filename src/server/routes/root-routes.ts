@@ -46,7 +46,7 @@ const ROOT_LINKS = {
   OpenApi: '/api/openapi.json',
 };
 
-export function maintenanceResource(state: {
+function maintenanceResource(state: {
   IsInMaintenanceMode: boolean;
   LastModifiedBy: string | null;
   LastModifiedOn: string | null;

@@ -30,7 +30,7 @@ export const StrList = Type.Array(Type.String());
 /** Free-form JSON (process steps, task arguments): serialized as it is. */
 export const AnyJson = Type.Unknown();
 
-export const ErrorSchema = Type.Object(
+const ErrorSchema = Type.Object(
   {
     ErrorMessage: Str,
     Errors: StrList,

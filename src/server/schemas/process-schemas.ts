@@ -27,7 +27,7 @@ const PROPERTY_NAMES =
   '`Octopus.Action.RunOnServer`, `Octopus.Action.ExecutionTimeout.Minutes`. Others are stored as sent.';
 
 /** A sensitive property as sent: the new clear value, or HasValue true and no NewValue to keep the stored one. */
-export const SensitiveValueInput = Type.Object(
+const SensitiveValueInput = Type.Object(
   {
     HasValue: Type.Boolean({ description: 'true: the property has a value' }),
     NewValue: Type.Optional(
@@ -41,7 +41,7 @@ export const SensitiveValueInput = Type.Object(
 );
 
 /** A sensitive property as answered: its value never leaves the server. */
-export const SensitiveValue = Type.Object(
+const SensitiveValue = Type.Object(
   { HasValue: Bool, NewValue: Type.Unsafe<null>({ type: 'null', description: 'always null' }) },
   { title: 'SensitiveValue', description: 'A sensitive property: only whether it has a value is answered.' },
 );
@@ -57,7 +57,7 @@ const PropertyBagInput = (description: string) =>
 const PropertyBag = (description: string) =>
   Type.Record(Type.String(), Type.Union([Str, SensitiveValue]), { description });
 
-export const PackageReference = Type.Object(
+const PackageReference = Type.Object(
   {
     Id: opt(NStr),
     Name: opt(NStr),
@@ -79,7 +79,7 @@ const ContainerInput = Type.Unsafe<{ Image?: string | null; FeedId?: string | nu
   description: 'Execution container (stored; Cuttle runs scripts on its built-in worker).',
 });
 
-export const DeploymentActionInput = Type.Object(
+const DeploymentActionInput = Type.Object(
   {
     Id: opt(nullable('string', {}, 'empty or absent for a new action: the server assigns a GUID')),
     Name: opt(nullable('string', {}, 'default: the step name')),
@@ -102,7 +102,7 @@ export const DeploymentActionInput = Type.Object(
   { title: 'DeploymentActionResource', additionalProperties: true, description: SUPPORTED },
 );
 
-export const DeploymentStepInput = Type.Object(
+const DeploymentStepInput = Type.Object(
   {
     Id: opt(nullable('string', {}, 'empty or absent for a new step: the server assigns a GUID')),
     Name: opt(nullable('string', {}, 'default: "Step N"')),
@@ -146,7 +146,7 @@ export const DeploymentProcessInput = Type.Object(
 /** As sent (default: both null), so neither field is promised. */
 const Container = Type.Object({ Image: opt(NStr), FeedId: opt(NStr) }, { additionalProperties: true });
 
-export const DeploymentAction = Type.Object(
+const DeploymentAction = Type.Object(
   {
     Id: Str,
     Name: Str,
@@ -166,7 +166,7 @@ export const DeploymentAction = Type.Object(
   { title: 'DeploymentActionResource', additionalProperties: true, description: SUPPORTED },
 );
 
-export const DeploymentStep = Type.Object(
+const DeploymentStep = Type.Object(
   {
     Id: Str,
     Name: Str,

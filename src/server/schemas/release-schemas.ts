@@ -10,12 +10,12 @@ import { Bool, Flag, Links, NStr, Str, StrList } from './common-schemas.js';
 const opt = Type.Optional;
 const ignored = (what: string) => ({ description: `accepted and ignored: ${what}` });
 
-export const SelectedPackage = Type.Object(
+const SelectedPackage = Type.Object(
   { ActionName: Str, PackageReferenceName: opt(Str), Version: Str },
   { title: 'SelectedPackage' },
 );
 
-export const SelectedGitResource = Type.Object(
+const SelectedGitResource = Type.Object(
   {
     ActionName: Str,
     GitReferenceResource: Type.Object({ GitRef: opt(Str), GitCommit: opt(Str) }),
@@ -24,7 +24,7 @@ export const SelectedGitResource = Type.Object(
   { title: 'SelectedGitResource' },
 );
 
-export const ReleasePackageVersionBuildInformation = Type.Object(
+const ReleasePackageVersionBuildInformation = Type.Object(
   {
     PackageId: Str,
     Version: Str,

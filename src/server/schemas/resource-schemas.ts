@@ -72,7 +72,7 @@ export const ProjectSchema = Type.Object({
   Links,
 });
 
-export const VariableSchema = Type.Object({
+const VariableSchema = Type.Object({
   Id: Str,
   Name: Str,
   Value: NStr,

@@ -12,7 +12,7 @@ import type { Database } from '../schema/database-types.js';
  * Gaps after a restart are expected and harmless. Every collection has its row from the migration
  * that introduced it (ID_COLLECTIONS), so allocation never races to create a row.
  */
-export const ID_COLLECTIONS = [
+const ID_COLLECTIONS = [
   '$change',
   'Users',
   'ApiKeys',
@@ -96,7 +96,7 @@ function missingRow(collection: string): Error {
   return new Error(`No key allocation row for "${collection}": add it in a migration (ID_COLLECTIONS).`);
 }
 
-export async function nextNumber(db: Kysely<Database>, collection: string): Promise<number> {
+async function nextNumber(db: Kysely<Database>, collection: string): Promise<number> {
   if (db.isTransaction) return reserve(db, collection, 1);
   let cache = blocks.get(db);
   if (!cache) {

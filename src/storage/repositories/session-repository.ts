@@ -26,10 +26,6 @@ export async function deleteSession(db: Db, id: string): Promise<void> {
   await db.deleteFrom('portal_sessions').where('id', '=', id).execute();
 }
 
-export async function deleteUserSessions(db: Db, userId: string): Promise<void> {
-  await db.deleteFrom('portal_sessions').where('user_id', '=', userId).execute();
-}
-
 export async function deleteExpiredSessions(db: Db, now: string, idleBefore: string): Promise<void> {
   await db
     .deleteFrom('portal_sessions')

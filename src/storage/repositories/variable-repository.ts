@@ -25,10 +25,6 @@ export async function getVariableSet(db: Db, id: string): Promise<VariableSetRow
   return db.selectFrom('variable_sets').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function getVariableSetByOwner(db: Db, ownerId: string): Promise<VariableSetRow | undefined> {
-  return db.selectFrom('variable_sets').selectAll().where('owner_id', '=', ownerId).executeTakeFirst();
-}
-
 export async function listVariables(db: Db, setId: string): Promise<VariableRow[]> {
   return db
     .selectFrom('variables')

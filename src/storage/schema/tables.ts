@@ -21,7 +21,7 @@ export const TABLES: TableSpec[] = [
   ...PORTAL_TABLES_V3,
 ];
 
-export const TABLE_BY_NAME = new Map(TABLES.map((t) => [t.name, t]));
+const TABLE_BY_NAME = new Map(TABLES.map((t) => [t.name, t]));
 
 export function tableSpec(name: string): TableSpec {
   const t = TABLE_BY_NAME.get(name);

@@ -57,7 +57,7 @@ export function openSqliteHandle(file: string, opts: { readonly?: boolean } = {}
  */
 const STATEMENT_CACHE_SIZE = 256;
 
-export function wrapSqlite(handle: BetterSqlite3.Database) {
+function wrapSqlite(handle: BetterSqlite3.Database) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   const prepare = (sqlText: string) => {
     const cached = cache.get(sqlText);
