@@ -71,7 +71,7 @@ export function consoleProgress(stream: NodeJS.WriteStream = process.stderr): Pr
     return text;
   };
   // Updates come per piece of work (a bulk load reports every 256 KB: thousands a second), so
-  // the throttle is decided before anything is formatted: rendering each one cost a move 0.5 CPU-s.
+  // the throttle is decided before anything is formatted: rendering each one was a visible share of a move's CPU.
   const lastDrawn = new Map<string, number>();
   return {
     update(u) {

@@ -6,9 +6,9 @@ import { PreconditionError } from '../../lib/errors.js';
 
 /**
  * How an archive's tar stream is compressed. zstd (level 1, through the `zstd` program, which runs
- * beside Cuttle on another core) where it is installed; gzip (level 1, Node's zlib) otherwise. On
- * the reference dataset's 709 MB of tar, zstd -1 took 0.7 CPU seconds for 29 MB where gzip -1
- * took 2.9 for 60 MB, and it inflates faster too. An `--output` name ending in `.gz`/`.tgz` or
+ * beside Cuttle on another core) where it is installed; gzip (level 1, Node's zlib) otherwise:
+ * zstd costs a quarter of gzip's CPU for half its output, and inflates faster too
+ * (docs/performance.md, "Figures behind design choices"). An `--output` name ending in `.gz`/`.tgz` or
  * `.zst`/`.tzst` chooses the one it names, as `tar -a` does; readers tell them apart by their magic
  * bytes, so a renamed archive still reads.
  */

@@ -5,8 +5,7 @@ import { type VerifyContext, verifyTable } from './verify-tables.js';
  * Verifies copied tables while others copy, keeping the streams in flight at `concurrency + 1`:
  * one verification beside a full set of copies, more as the copies run out. Verifying one table
  * at a time had left the last ones to be checked one after another on a machine with a core idle
- * (a traced move of the reference dataset spent 1.95 s after its last copy checking tables one
- * after another; 0.8 s now).
+ * (figures: docs/performance.md, "Figures behind design choices").
  * The first failure stops the rest (those not started stay unverified for verifyTables or a resume).
  */
 export class BackgroundVerifier {

@@ -9,8 +9,8 @@ export type { BulkLoadOptions, TextSource } from './bulk-load-types.js';
 
 /**
  * Loads row text (row-text.ts: buffers of whole lines) into a table with each engine's fast path
- * (Dialect.bulkLoadText; measured in stack.md §1, 200k rows: COPY 1.17 s vs batched INSERT 2.57 s
- * on PostgreSQL; LOAD DATA 1.12 s vs 2.72 s on MariaDB):
+ * (Dialect.bulkLoadText; about twice as fast as batched INSERTs on both servers, stack.md §1 and
+ * docs/performance.md):
  *   PostgreSQL  COPY ... FROM STDIN in text format on a dedicated connection: the row text goes in
  *               as it is (dialects/postgres/postgres-bulk-load.ts)
  *   MySQL       LOAD DATA LOCAL INFILE from a stream (the same format, two escapes and the bool and

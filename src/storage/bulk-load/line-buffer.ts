@@ -1,9 +1,8 @@
 /**
  * Collects text lines as UTF-8 into ~256 KB buffers for a loader's stream. Lines are joined into
- * strings of about 8 KB before each is encoded into a preallocated buffer: one `Buffer.write` per
- * line cost ~0.45 µs (2 s of a 4.47M-row copy's main thread), one per 8 KB a fifth of that, and a
- * short string concatenation stays cheap to flatten (building whole 256 KB strings and converting
- * them cost ~1 s of CPU per 100 MB).
+ * strings of about 8 KB before each is encoded into a preallocated buffer: a `Buffer.write` per
+ * line dominated a big copy's main thread, and a short string concatenation stays cheap to
+ * flatten where whole 256 KB strings did not (docs/performance.md, "Figures behind design choices").
  */
 const BATCH_CHARS = 8192;
 

@@ -3,11 +3,10 @@ import type { ColumnSpec, TableSpec } from '../../schema/column-types.js';
 
 /**
  * SQLite renders a page of rows to row text itself (row-text.ts): one `group_concat` over the
- * page, handed over as one BLOB. better-sqlite3 spends about 0.2 µs per value it turns into a
- * JavaScript value (a 4.47M-row move read its SQLite source in ~7 s of main thread, nearly all of
- * it in the driver and the JavaScript encoder); a page that arrives as bytes skips both: the task
- * log of the reference dataset (500k rows at scale 0.25) read in 0.8 to 0.9 CPU-s instead of 1.9
- * (the checks below included).
+ * page, handed over as one BLOB. Turning each value into a JavaScript value in the driver, then
+ * encoding it again, was nearly all of a big SQLite read's main thread; a page that arrives as
+ * bytes skips both, at less than half the CPU, the checks below included (docs/performance.md,
+ * "Figures behind design choices").
  *
  * The page is used only if it is provably the text the JavaScript encoder (`lineWriter`) would
  * have written; otherwise the caller encodes that page in JavaScript as before, which also keeps
@@ -56,8 +55,7 @@ function fieldSql(c: ColumnSpec): string {
 /**
  * True where the value is not one the encoder writes as SQLite prints it (NULL where it is NULL,
  * which `total()` skips). Comparisons, not `typeof()`: SQLite orders NULL < numbers < TEXT < BLOB
- * whatever the column's affinity, and a function call per value cost twice as much (0.55 against
- * 0.25 s for the 500k-row task log). A TEXT-affinity column holds only TEXT, BLOB or NULL (SQLite
+ * whatever the column's affinity, and a function call per value costs twice as much. A TEXT-affinity column holds only TEXT, BLOB or NULL (SQLite
  * stores numbers in it as text), so `>= x''` finds the BLOB there; an INTEGER-affinity column
  * keeps a REAL only when it is not a whole number within 64 bits.
  */
