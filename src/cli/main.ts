@@ -4,6 +4,7 @@ import { CUTTLE_VERSION } from '../lib/version.js';
 import { normalizeArgv } from './argv.js';
 import { type CliContext, DEFAULT_CLI_CONTEXT } from './cli-context.js';
 import { err, printError } from './output.js';
+import { resolveSecretArgs } from './secret-args.js';
 
 type CommandModule = { register(program: Command, ctx: CliContext): void };
 
@@ -71,8 +72,9 @@ function formatOf(args: string[]): 'text' | 'json' {
 
 export async function main(argv: string[], ctx: CliContext = DEFAULT_CLI_CONTEXT): Promise<number> {
   process.title = 'cuttle';
-  const args = normalizeArgv(argv);
+  let args = normalizeArgv(argv);
   try {
+    args = resolveSecretArgs(args);
     const program = await buildProgram(args, ctx);
     await program.parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
