@@ -1,5 +1,6 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from '../lib/exit-codes.js';
+import { errnoFailure } from '../lib/path-checks.js';
 import { CUTTLE_VERSION } from '../lib/version.js';
 import { normalizeArgv } from './argv.js';
 import { type CliContext, DEFAULT_CLI_CONTEXT } from './cli-context.js';
@@ -82,7 +83,9 @@ export async function main(argv: string[], ctx: CliContext = DEFAULT_CLI_CONTEXT
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    printError(e, formatOf(args));
-    return exitCodeFor(e);
+    // an errno that escaped the commands' own checks still names its path, with a code
+    const failure = errnoFailure(e) ?? e;
+    printError(failure, formatOf(args));
+    return exitCodeFor(failure);
   }
 }

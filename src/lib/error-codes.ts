@@ -137,6 +137,16 @@ export const ERROR_CODES = {
     'precondition',
     'The home directory cannot be used (not a folder, not writable, inside another home, ...).',
   ),
+  PATH_NOT_A_DIRECTORY: spec(
+    'precondition',
+    'A folder was expected, and the path (or a part of it) is a file.',
+  ),
+  PATH_IS_A_DIRECTORY: spec('precondition', 'A file was expected, and the path is a folder.'),
+  PATH_NOT_WRITABLE: spec(
+    'precondition',
+    'The file or folder cannot be written: a read-only file system, an immutable folder, or access denied.',
+  ),
+  PATH_NOT_FOUND: spec('precondition', 'The file or folder given does not exist.'),
   PATH_INVALID: spec(
     'precondition',
     'A file or folder given cannot be used for this (missing, wrong type, not writable).',

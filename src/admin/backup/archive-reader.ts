@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
-import fs from 'node:fs';
 import { PreconditionError } from '../../lib/errors.js';
+import { requireReadableFile } from '../../lib/path-checks.js';
 import { decompressed } from './archive-compression.js';
 import { contentInChecksum } from './archive-format.js';
 import { BLOCK, padding, parseHeader, parsePax, TarFormatError } from './tar-codec.js';
@@ -45,8 +45,7 @@ export class ArchiveReader {
     opts: { checksum?: boolean } = {},
   ) {
     this.hash = opts.checksum === false ? undefined : createHash('sha256');
-    if (!fs.existsSync(file))
-      throw new PreconditionError(`The backup archive ${file} does not exist.`, { code: 'PATH_INVALID' });
+    requireReadableFile(file, 'The backup archive');
     const stream = decompressed(file, (n) => {
       this.compressedBytesRead += n;
     });

@@ -5,6 +5,7 @@ import type { InstanceConfig } from '../../config/instance-config.js';
 import { sealKeyBundle } from '../../crypto/key-bundle.js';
 import type { MasterKey } from '../../crypto/master-key.js';
 import { PreconditionError } from '../../lib/errors.js';
+import { requireWritableFile } from '../../lib/path-checks.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { CUTTLE_VERSION } from '../../lib/version.js';
 import { schemaStatus } from '../../storage/migrator.js';
@@ -67,6 +68,8 @@ export async function writeBackup(input: BackupInput): Promise<BackupResult> {
   const withDatabase = input.database ?? true;
   const withFiles = (input.files ?? true) && !!input.config;
   if (input.passphrase && !input.key) throw new Error('a passphrase needs the key to seal');
+  // before the snapshot: an --output that is a folder was refused only after the whole backup
+  requireWritableFile(input.output, 'The backup archive');
   const status = await schemaStatus(input.storage);
   if (status.state !== 'current') {
     throw new PreconditionError(

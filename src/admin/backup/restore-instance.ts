@@ -15,6 +15,7 @@ import { findInstance, registerInstance, validateInstanceName } from '../../conf
 import { writeKeyFile } from '../../crypto/key-source.js';
 import type { MasterKey } from '../../crypto/master-key.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
+import { requireWritableFolder } from '../../lib/path-checks.js';
 import type { PortableConfig } from './archive-format.js';
 
 /** What a restore does to instances: nothing, create and register a new one, or repoint an existing one. */
@@ -56,6 +57,8 @@ export function planInstance(opts: { instance?: string; home?: string; overwrite
     );
   }
   const home = path.resolve(opts.home);
+  // before the load: a read-only or immutable home was refused only after the whole load
+  requireWritableFolder(home, 'The home folder');
   const configFile = configPathFor(home);
   if (fs.existsSync(configFile) && !opts.overwrite) {
     throw new PreconditionError(`${home} already holds an instance config.`, {

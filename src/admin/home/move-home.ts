@@ -12,6 +12,7 @@ import { type InstanceConfig, pushHistory, saveConfig } from '../../config/insta
 import { findInstance, registerInstance } from '../../config/instance-registry.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
 import type { Faults } from '../../lib/faults.js';
+import { requireWritableFolder } from '../../lib/path-checks.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { dialectFactory } from '../../storage/storage.js';
 import { type Instance, openCheckedStorage, openInstanceStorage } from '../instance-context.js';
@@ -117,6 +118,7 @@ export async function moveHome(inst: Instance, input: MoveHomeInput): Promise<Mo
       code: 'FOLDERS_NESTED',
     });
   }
+  requireWritableFolder(to, 'The new home');
   if (fs.existsSync(to) && fs.readdirSync(to).length && !fs.existsSync(journalFile)) {
     throw new PreconditionError(`${to} is not empty.`, {
       code: 'FOLDER_NOT_EMPTY',
