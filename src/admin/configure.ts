@@ -19,6 +19,7 @@ export interface ConfigureInput {
   taskCap?: number;
   /** The backup passphrase file (checked, never read out); false removes it. */
   backupPassphraseFile?: string | false;
+  keepWorkFolders?: boolean;
   skipValidation?: boolean;
   /** Accept a database whose instance id differs from the current database's. */
   allowOtherInstance?: boolean;
@@ -76,6 +77,11 @@ export async function configureInstance(inst: Instance, input: ConfigureInput): 
     pushHistory(cfg, 'taskCap', cfg.taskCap);
     cfg.taskCap = input.taskCap;
     changed.push('taskCap');
+  }
+  if (input.keepWorkFolders !== undefined) {
+    pushHistory(cfg, 'keepWorkFolders', cfg.keepWorkFolders ?? false);
+    cfg.keepWorkFolders = input.keepWorkFolders;
+    changed.push('keepWorkFolders');
   }
   if (input.backupPassphraseFile !== undefined) {
     pushHistory(cfg, 'backupPassphraseFile', cfg.backupPassphraseFile ?? null);

@@ -52,6 +52,11 @@ export interface InstanceConfig {
    * on the machine, readable by the service account, and never goes into an archive.
    */
   backupPassphraseFile?: string;
+  /**
+   * Keep the work folder of a failed step (with sensitive values masked in its script) for
+   * troubleshooting; off by default, when every work folder is removed as its step ends.
+   */
+  keepWorkFolders?: boolean;
   history: ConfigHistoryEntry[];
 }
 

@@ -1,12 +1,12 @@
-import path from 'node:path';
 import { RuntimeFailure } from '../lib/errors.js';
 import { getDeployment } from '../storage/repositories/deployment-repository.js';
 import { getEnvironment } from '../storage/repositories/environment-repository.js';
 import { getProject } from '../storage/repositories/project-repository.js';
 import { getReleaseById } from '../storage/repositories/release-repository.js';
 import { getSpace } from '../storage/repositories/space-repository.js';
-import { runScript } from '../tasks/script-runner.js';
+import { runScript, scriptFileName } from '../tasks/script-runner.js';
 import type { ActivityStatus, TaskContext, TaskHandler } from '../tasks/task-types.js';
+import { finishWorkFolder, workFolderFor } from '../tasks/work-folders.js';
 import type { DeploymentDoc } from './deployment-service.js';
 import { buildDeploymentVariables } from './deployment-variables.js';
 import { clearProperties, type Json } from './process-normalizer.js';
@@ -68,17 +68,30 @@ async function runAction(ctx: TaskContext, action: Json, activityId: string, dic
   const syntax = syntaxOf(values);
   const body = dict.evaluate(values['Octopus.Action.Script.ScriptBody'] ?? '');
   ctx.log.info(`Executing ${syntax} script on the built-in worker (node ${ctx.nodeId})`, activityId);
-  const { exitCode } = await runScript({
-    syntax,
-    body,
-    workDir: path.join(ctx.home, 'work', ctx.task.id, activityId),
-    env: {},
-    signal: ctx.signal,
-    timeoutMs: timeoutOf(values),
-    onLine: (stream, line) =>
-      stream === 'stdout' ? ctx.log.info(line, activityId) : ctx.log.error(line, activityId),
-  });
-  if (exitCode !== 0) throw new StepFailure(`The script returned exit code ${exitCode}.`);
+  const workDir = workFolderFor(ctx.home, ctx.task.id, activityId);
+  let failed = true;
+  try {
+    const { exitCode } = await runScript({
+      syntax,
+      body,
+      workDir,
+      env: {},
+      signal: ctx.signal,
+      timeoutMs: timeoutOf(values),
+      onLine: (stream, line) =>
+        stream === 'stdout' ? ctx.log.info(line, activityId) : ctx.log.error(line, activityId),
+    });
+    if (exitCode !== 0) throw new StepFailure(`The script returned exit code ${exitCode}.`);
+    failed = false;
+  } finally {
+    const kept = finishWorkFolder(workDir, {
+      failed,
+      keep: !!ctx.keepWorkFolders,
+      maskedScript: ctx.log.maskText(body),
+      scriptName: scriptFileName(syntax),
+    });
+    if (kept === 'kept') ctx.log.warn(`The work folder ${workDir} was kept (keepWorkFolders).`, activityId);
+  }
 }
 
 function shouldRun(step: Json, failed: boolean, dict: VariableDictionary): boolean {

@@ -17,6 +17,7 @@ import { createServerLogger } from '../server/server-logger.js';
 import type { Storage } from '../storage/storage.js';
 import { markNodeStopped, registerNode } from '../tasks/node-registry.js';
 import { TaskExecutor } from '../tasks/task-executor.js';
+import { sweepWorkFolders } from '../tasks/work-folders.js';
 import { type CoreServices, coreServices } from './core-bindings.js';
 import { watchNodeDrain } from './node-drain.js';
 import { removeRunFiles, runningPid, writeNodeState, writePidFile } from './run-files.js';
@@ -104,6 +105,9 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeHandle> {
     const admin = await prepareDatabase(inst, storage, services, opts.allowRetiredNode);
     registerTaskHandlers(services, storage, inst.config.home, state);
     const logger = nodeLogger(inst.config.home);
+    // no step of this node runs yet: work folders left by a node that died go (kept ones stay)
+    const swept = sweepWorkFolders(inst.config.home);
+    if (swept) logger.info({ swept }, 'removed work folders left by an earlier run');
     const executor = nodeExecutor(inst, storage, logger);
     // the drain switch an administrator sets for this node in the database (any node's portal or API)
     const drainSwitch = watchNodeDrain(storage.db, inst.config.nodeName, executor, inst.config.taskCap);
@@ -179,6 +183,7 @@ function nodeExecutor(inst: Instance, storage: Storage, logger: Logger): TaskExe
     key: inst.key,
     home: inst.config.home,
     nodeId: inst.config.nodeName,
+    keepWorkFolders: inst.config.keepWorkFolders,
     taskCap: inst.config.taskCap,
     nodeHeartbeat: true,
     onError: (err) => logger.error({ err }, 'task executor'),

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 export type ScriptSyntax = 'Bash' | 'PowerShell';
@@ -7,7 +8,12 @@ export type ScriptSyntax = 'Bash' | 'PowerShell';
 export interface RunScriptInput {
   syntax: ScriptSyntax;
   body: string;
-  /** The script's own working folder; the script file is written there. */
+  /**
+   * The script's own working folder. A Bash script is not written there: bash reads it from a
+   * named pipe (`script.sh` is a FIFO) that this process feeds, so the substituted body
+   * (sensitive values included) never touches the disk.
+   * PowerShell needs a `.ps1` file, written there and removed with the folder.
+   */
   workDir: string;
   /** Added to the environment (which never carries the server's own CUTTLE_* settings). */
   env?: Record<string, string>;
@@ -62,7 +68,8 @@ function scriptEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function commandFor(syntax: ScriptSyntax, workDir: string, body: string): [string, string[]] {
+/** The command, and the FIFO to feed the body into (Bash) or none (PowerShell reads its file). */
+function commandFor(syntax: ScriptSyntax, workDir: string, body: string): [string, string[], string?] {
   if (syntax === 'PowerShell') {
     const pwsh = findOnPath('pwsh');
     if (!pwsh) throw new PowerShellNotInstalledError();
@@ -70,9 +77,28 @@ function commandFor(syntax: ScriptSyntax, workDir: string, body: string): [strin
     fs.writeFileSync(file, body, { mode: 0o600 });
     return [pwsh, ['-NoLogo', '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', file]];
   }
-  const file = path.join(workDir, 'script.sh');
-  fs.writeFileSync(file, body, { mode: 0o600 });
-  return ['bash', ['--noprofile', '--norc', file]];
+  const fifo = path.join(workDir, 'script.sh');
+  fs.rmSync(fifo, { force: true });
+  execFileSync('mkfifo', ['-m', '600', fifo]);
+  return ['bash', ['--noprofile', '--norc', fifo], fifo];
+}
+
+/**
+ * Writes the body into the FIFO without blocking a thread: opened read-write and non-blocking
+ * (so the open does not wait for bash), written through a socket that is destroyed when the
+ * script exits, even if it exited before reading all of itself.
+ */
+function feedFifo(fifo: string, body: string): net.Socket {
+  const fd = fs.openSync(fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  const sock = new net.Socket({ fd, readable: false, writable: true });
+  sock.on('error', () => {});
+  sock.end(body);
+  return sock;
+}
+
+/** The file name a step's script has (for the masked copy a kept work folder gets). */
+export function scriptFileName(syntax: ScriptSyntax): string {
+  return syntax === 'PowerShell' ? 'script.ps1' : 'script.sh';
 }
 
 /**
@@ -85,13 +111,18 @@ function commandFor(syntax: ScriptSyntax, workDir: string, body: string): [strin
 export async function runScript(input: RunScriptInput): Promise<{ exitCode: number }> {
   input.signal?.throwIfAborted();
   fs.mkdirSync(input.workDir, { recursive: true });
-  const [cmd, args] = commandFor(input.syntax, input.workDir, input.body);
+  const [cmd, args, fifo] = commandFor(input.syntax, input.workDir, input.body);
   const child = spawn(cmd, args, {
     cwd: input.workDir,
     env: scriptEnv(input.env),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (fifo) {
+    const feed = feedFifo(fifo, input.body);
+    child.once('exit', () => feed.destroy());
+    child.once('error', () => feed.destroy());
+  }
   return new Promise((resolve, reject) => {
     let stopping: 'abort' | 'timeout' | undefined;
     let spawnError: Error | undefined;

@@ -14,6 +14,7 @@ export interface ExecutorOptions {
   key: MasterKey;
   home: string;
   nodeId: string;
+  keepWorkFolders?: boolean;
   /** At most this many tasks run at once on this node (config taskCap). */
   taskCap: number;
   /** Polling backstop for tasks queued by other processes. */
@@ -66,6 +67,7 @@ export class TaskExecutor {
       sweepMs: 15_000,
       maxAttempts: 3,
       nodeHeartbeat: false,
+      keepWorkFolders: false,
       onError: (err) =>
         process.stderr.write(`Task executor: ${err instanceof Error ? err.message : String(err)}\n`),
       ...opts,
@@ -209,6 +211,7 @@ export class TaskExecutor {
         key: this.o.key,
         home: this.o.home,
         nodeId: this.o.nodeId,
+        keepWorkFolders: this.o.keepWorkFolders,
         onError: this.o.onError,
       },
       task,

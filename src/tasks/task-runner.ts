@@ -30,6 +30,7 @@ export interface RunDeps {
   key: MasterKey;
   home: string;
   nodeId: string;
+  keepWorkFolders?: boolean;
   onError: (err: unknown) => void;
 }
 
@@ -82,6 +83,7 @@ export async function runClaimedTask(
       storage: deps.storage,
       key: deps.key,
       home: deps.home,
+      keepWorkFolders: deps.keepWorkFolders,
       nodeId: deps.nodeId,
     });
     outcome = controller.signal.aborted

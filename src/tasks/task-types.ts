@@ -55,6 +55,8 @@ export interface TaskLog {
   error(message: string, activityId?: string): void;
   /** Values masked in every line written after this call (sensitive variables). */
   mask(values: string[]): void;
+  /** The text with every masked value replaced, as a log line would show it. */
+  maskText(text: string): string;
   flush(): Promise<void>;
 }
 
@@ -85,6 +87,8 @@ export interface TaskContext {
   /** The instance home directory (work folders, artifacts). */
   home: string;
   nodeId: string;
+  /** Keep a failed step's work folder (config keepWorkFolders); otherwise each is removed when its step ends. */
+  keepWorkFolders?: boolean;
 }
 
 export interface TaskOutcome {

@@ -121,7 +121,10 @@ export async function seedProject(
 }
 
 /** H2's executor on the fixture's database, with the core handlers registered. */
-export async function startExecutor(fx: ApiFixture): Promise<{ stop(): Promise<void> }> {
+export async function startExecutor(
+  fx: ApiFixture,
+  opts: { keepWorkFolders?: boolean } = {},
+): Promise<{ stop(): Promise<void> }> {
   const { registerCoreHandlers } = await import('../../src/core/register-core-handlers.js');
   const { TaskExecutor } = await import('../../src/tasks/task-executor.js');
   registerCoreHandlers();
@@ -132,6 +135,7 @@ export async function startExecutor(fx: ApiFixture): Promise<{ stop(): Promise<v
     nodeId: 'test-node',
     taskCap: 4,
     pollMs: 200,
+    keepWorkFolders: opts.keepWorkFolders,
   });
   await executor.start();
   return { stop: () => executor.stop({ abortRunning: true }) };

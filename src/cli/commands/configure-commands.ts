@@ -2,6 +2,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { configureInstance } from '../../admin/configure.js';
 import { keyFileOf, loadInstance } from '../../admin/instance-context.js';
 import { describeStored, resolvePath } from '../../config/instance-config.js';
+import { UsageError } from '../../lib/errors.js';
 import { type CliContext, DEFAULT_CLI_CONTEXT } from '../cli-context.js';
 import { intOption, withInstance } from '../instance-options.js';
 import { out, outFields, outJson } from '../output.js';
@@ -19,6 +20,11 @@ export function register(program: Command, { faults }: CliContext = DEFAULT_CLI_
       'seal the master key into every scheduled or REST backup with the passphrase in this file',
     )
     .option('--no-backup-passphrase-file', 'stop sealing the master key into those backups')
+    .option(
+      '--keep-work-folders <bool>',
+      "true: keep a failed step's work folder (sensitive values masked) for troubleshooting; false (the default): remove every work folder when its step ends",
+      boolOption('--keep-work-folders'),
+    )
     .option('--skip-validation', 'save the connection string without checking the database (experts only)')
     .option('--allow-other-instance', "accept a database that belongs to another instance's id")
     .option('--home <dir>', 'move the home directory there (copied, verified, then switched)')
@@ -32,6 +38,7 @@ export function register(program: Command, { faults }: CliContext = DEFAULT_CLI_
         nodeName: o.nodeName,
         taskCap: o.taskCap,
         backupPassphraseFile: o.backupPassphraseFile,
+        keepWorkFolders: o.keepWorkFolders,
         skipValidation: o.skipValidation,
         allowOtherInstance: o.allowOtherInstance,
       });
@@ -99,4 +106,14 @@ export function register(program: Command, { faults }: CliContext = DEFAULT_CLI_
           );
       }
     });
+}
+
+/** `true`/`false` (Octopus's `--drain=true` style); anything else is a usage error. */
+function boolOption(flag: string) {
+  return (v: string): boolean => {
+    const t = v.trim().toLowerCase();
+    if (t === 'true') return true;
+    if (t === 'false') return false;
+    throw new UsageError(`${flag} takes true or false, not "${v}".`, { code: 'OPTION_INVALID' });
+  };
 }
