@@ -257,6 +257,10 @@ export const ERROR_CODES = {
     'precondition',
     "The source database is not at this Cuttle's schema version; upgrade it before the move.",
   ),
+  MOVE_SOURCE_NOT_PORTABLE: spec(
+    'precondition',
+    'The source holds values (old rows) that the target engine could refuse: NUL characters, short text over 255 characters.',
+  ),
   MOVE_PREFLIGHT_FAILED: spec('precondition', 'The move preflight found problems; nothing was changed.'),
   MOVE_NOTHING_TO_RESUME: spec('precondition', 'There is no unfinished move to resume.'),
   MOVE_RESUME_MISMATCH: spec(

@@ -1,6 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 
 export type ScriptSyntax = 'Bash' | 'PowerShell';
@@ -84,16 +83,36 @@ function commandFor(syntax: ScriptSyntax, workDir: string, body: string): [strin
 }
 
 /**
- * Writes the body into the FIFO without blocking a thread: opened read-write and non-blocking
- * (so the open does not wait for bash), written through a socket that is destroyed when the
- * script exits, even if it exited before reading all of itself.
+ * Writes the body into the FIFO once bash opens it for reading, then closes it (bash reads EOF).
+ * Only bash holds the read end, so a script that exits before reading all of itself makes the
+ * write fail (EPIPE) instead of blocking; and if bash never opened it (it failed to start), the
+ * pending open is released by opening the read end here once the child is gone.
  */
-function feedFifo(fifo: string, body: string): net.Socket {
-  const fd = fs.openSync(fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
-  const sock = new net.Socket({ fd, readable: false, writable: true });
-  sock.on('error', () => {});
-  sock.end(body);
-  return sock;
+function feedFifo(fifo: string, body: string, child: ChildProcess): void {
+  let opened = false;
+  void fs.promises
+    .open(fifo, 'w')
+    .then(async (fh) => {
+      opened = true;
+      try {
+        await fh.writeFile(body);
+      } catch {
+        // the script exited before reading all of itself
+      } finally {
+        await fh.close();
+      }
+    })
+    .catch(() => {});
+  const release = () => {
+    if (opened) return;
+    try {
+      fs.closeSync(fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+    } catch {
+      // gone already
+    }
+  };
+  child.once('exit', release);
+  child.once('error', release);
 }
 
 /** The file name a step's script has (for the masked copy a kept work folder gets). */
@@ -118,11 +137,7 @@ export async function runScript(input: RunScriptInput): Promise<{ exitCode: numb
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (fifo) {
-    const feed = feedFifo(fifo, input.body);
-    child.once('exit', () => feed.destroy());
-    child.once('error', () => feed.destroy());
-  }
+  if (fifo) feedFifo(fifo, input.body, child);
   return new Promise((resolve, reject) => {
     let stopping: 'abort' | 'timeout' | undefined;
     let spawnError: Error | undefined;

@@ -18,6 +18,7 @@ import { countRows } from '../../storage/table-counts.js';
 import type { Instance } from '../instance-context.js';
 import { readTargetMarker } from './move-journal.js';
 import { MOVE_STEPS, type MoveOptions, type MovePlan, type PreflightProblem } from './move-plan.js';
+import { findNonPortableValues } from './portable-source.js';
 
 export interface PreflightInput {
   inst: Instance;
@@ -74,6 +75,7 @@ const CHECKS: Check[] = [
   targetEmpty,
   targetFreeSpace,
   sourceSchemaCurrent,
+  sourceValuesPortable,
   masterKeySaved,
   countSourceRows,
 ];
@@ -221,6 +223,20 @@ function sourceSchemaCurrent({ sourceStatus, plan }: Preflight): void {
     code: 'MOVE_SOURCE_SCHEMA_NOT_CURRENT',
     message: `The source schema is ${sourceStatus.state} (version ${sourceStatus.version}, this Cuttle ${sourceStatus.latest}).`,
     fix: ['Run `cuttle database upgrade` first (take a backup), then move.'],
+  });
+}
+
+/** Old values the target could refuse mid-copy are named before anything is copied. */
+async function sourceValuesPortable({ input, plan }: Preflight): Promise<void> {
+  const found = await findNonPortableValues(input.source);
+  if (!found.length) return;
+  plan.problems.push({
+    check: 'portable values',
+    code: 'MOVE_SOURCE_NOT_PORTABLE',
+    message: `The source holds ${found.length} value(s) that not every engine stores the same way: ${found
+      .map((f) => `table ${f.table}, row ${f.row}, column ${f.column} ${f.problem}`)
+      .join('; ')}.`,
+    fix: ['Correct or remove those values (through the API, the portal or SQL), then run the move again.'],
   });
 }
 

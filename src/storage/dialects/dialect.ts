@@ -46,6 +46,12 @@ export interface EngineCapabilities {
   readonly onePassRestore: boolean;
   /** An identifier (table, column, index name) quoted for this engine's SQL. */
   quoteIdentifier(name: string): string;
+  /**
+   * A SQL condition true where the (quoted) text column holds a value outside the portable domain
+   * (lib/portable-domain.ts): a NUL anywhere, or more than `maxChars` characters when given.
+   * Undefined where this engine cannot hold such a value at all (nothing to look for).
+   */
+  nonPortableText(column: string, maxChars?: number): string | undefined;
 }
 
 /**

@@ -9,4 +9,6 @@ export const mysqlCapabilities: EngineCapabilities = {
   defaultCopyConcurrency: 2,
   onePassRestore: true,
   quoteIdentifier: (name) => `\`${name.replace(/`/g, '``')}\``,
+  // MySQL keeps a NUL; its VARCHAR(255) cannot hold a longer short text, so only NUL is looked for.
+  nonPortableText: (c) => `INSTR(${c}, CHAR(0)) > 0`,
 };

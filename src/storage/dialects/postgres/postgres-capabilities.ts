@@ -10,4 +10,6 @@ export const postgresCapabilities: EngineCapabilities = {
   defaultCopyConcurrency: 2,
   onePassRestore: true,
   quoteIdentifier: (name) => `"${name.replace(/"/g, '""')}"`,
+  // PostgreSQL refuses NUL in text; only the length of short text can be outside the domain.
+  nonPortableText: (c, max) => (max ? `char_length(${c}) > ${max}` : undefined),
 };

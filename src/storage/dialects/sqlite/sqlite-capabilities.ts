@@ -11,4 +11,6 @@ export const sqliteCapabilities: EngineCapabilities = {
   // the restore checks the room in the file's folder against the archive's sizes first
   onePassRestore: false,
   quoteIdentifier: (name) => `"${name.replace(/"/g, '""')}"`,
+  // SQLite keeps any text: a NUL, and any length. length() counts characters (up to a NUL).
+  nonPortableText: (c, max) => `(instr(${c}, char(0)) > 0${max ? ` OR length(${c}) > ${max}` : ''})`,
 };
