@@ -10,6 +10,18 @@ import { CuttleError, PreconditionError } from './errors.js';
  * file system (EROFS) and an immutable folder (EPERM) refuse even root.
  */
 
+/**
+ * The real path of `p` with every symlink resolved, also when `p` does not exist yet: its longest
+ * existing prefix is resolved and the rest appended. Checks that compare folders (one inside the
+ * other) use it, or a symlink would hide that the new home is a subfolder of the old.
+ */
+export function realPath(p: string): string {
+  const abs = path.resolve(p);
+  let existing = abs;
+  while (!fs.existsSync(existing)) existing = path.dirname(existing);
+  return path.join(fs.realpathSync(existing), path.relative(existing, abs));
+}
+
 /** `dir` is a folder (or can be created as one) in which this process can create files. */
 export function requireWritableFolder(dir: string, what: string): void {
   const abs = path.resolve(dir);

@@ -82,6 +82,20 @@ describe('paths refused before the work starts', () => {
     );
   });
 
+  it('configure --home into a subfolder of the current home through a symlink: FOLDERS_NESTED, nothing moved', async () => {
+    const link = path.join(work, 'link-to-home');
+    fs.symlinkSync(home, link);
+    const files = fs.readdirSync(home).sort();
+    for (const to of [path.join(link, 'sub'), link]) {
+      const r = await runCli(['configure', '--instance', 'paths', '--home', to], { env });
+      assertFailedWith(r, 1, 'FOLDERS_NESTED'); // a usage error, as for the direct path
+      assert.match(r.all, /symlinks resolved/);
+    }
+    assert.deepEqual(fs.readdirSync(home).sort(), files, 'the home is as it was');
+    const show = await runCli(['show-configuration', '--instance', 'paths', '--format', 'json'], { env });
+    assert.ok(show.stdout.includes(home) && !show.stdout.includes(link), show.all);
+  });
+
   it('backup restore --home onto a read-only folder: refused before the load', async (t) => {
     if (!mounted && !chattr) return t.skip('neither a read-only bind mount nor chattr +i is available here');
     const target = path.join(work, 'restored.db');

@@ -85,12 +85,18 @@ describe('cuttle database move: preflight refuses bad targets, changes nothing',
     assert.ok(!fs.existsSync((target.target as { file: string }).file), 'no target file created');
   });
 
-  it('the master key must be saved first (no --yes)', async () => {
-    const target = testDatabase('sqlite', 'mpfyes');
-    const r = await runCli(['database', 'move', '--instance', ti.name, '--to', target.connectionString]);
-    refused(r, 'MASTER_KEY_NOT_SAVED', /Save the master key \(id [0-9a-f]{16}\)/);
-    assert.match(r.all, /cuttle show-master-key --instance/);
-  });
+  for (const engine of ENGINES) {
+    it(`the master key must be saved first (no --yes), and the ${engine} database it checked is gone again`, async () => {
+      const target = testDatabase(engine, 'mpfyes');
+      cleanup.push(() => target.drop());
+      const r = await runCli(['database', 'move', '--instance', ti.name, '--to', target.connectionString]);
+      refused(r, 'MASTER_KEY_NOT_SAVED', /Save the master key \(id [0-9a-f]{16}\)/);
+      assert.match(r.all, /cuttle show-master-key --instance/);
+      assert.match(r.all, /nothing was changed/);
+      // the preflight created the database to check it; "nothing was changed" includes that
+      await assert.rejects(openStorage(target.target), /does not exist/);
+    });
+  }
 
   it('--dry-run prints the plan and exits 0, creating nothing', async () => {
     const target = testDatabase('sqlite', 'mpfdry');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { type InstanceConfig, pushHistory, resolvePath, saveConfig } from '../../config/instance-config.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
 import type { Faults } from '../../lib/faults.js';
+import { realPath } from '../../lib/path-checks.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { type Instance, openInstanceStorage } from '../instance-context.js';
 import { assertRoom, isInside } from './move-home.js';
@@ -47,7 +48,8 @@ export async function moveFolders(inst: Instance, input: MoveFoldersInput): Prom
       code: 'USAGE_INVALID',
     });
   for (const m of moves) {
-    if (isInside(m.from, m.to) || isInside(m.to, m.from)) {
+    const [realFrom, realTo] = [realPath(m.from), realPath(m.to)];
+    if (isInside(realFrom, realTo) || isInside(realTo, realFrom)) {
       throw new UsageError(
         `The new ${m.folder} folder ${m.to} and the old one ${m.from} must not contain each other.`,
         { code: 'FOLDERS_NESTED' },

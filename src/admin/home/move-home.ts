@@ -12,7 +12,7 @@ import { type InstanceConfig, pushHistory, saveConfig } from '../../config/insta
 import { findInstance, registerInstance } from '../../config/instance-registry.js';
 import { PreconditionError, UsageError } from '../../lib/errors.js';
 import type { Faults } from '../../lib/faults.js';
-import { requireWritableFolder } from '../../lib/path-checks.js';
+import { realPath, requireWritableFolder } from '../../lib/path-checks.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
 import { dialectFactory } from '../../storage/storage.js';
 import { type Instance, openCheckedStorage, openInstanceStorage } from '../instance-context.js';
@@ -113,8 +113,10 @@ export async function moveHome(inst: Instance, input: MoveHomeInput): Promise<Mo
     fs.rmSync(journalFile, { force: true });
     return { ...base, from: journal.from, files: 0, bytes: 0, registryUpdated: true, ...r };
   }
-  if (isInside(from, to) || isInside(to, from)) {
-    throw new UsageError(`The new home ${to} and the old home ${from} must not contain each other.`, {
+  const [realFrom, realTo] = [realPath(from), realPath(to)];
+  if (isInside(realFrom, realTo) || isInside(realTo, realFrom)) {
+    const via = realTo !== to || realFrom !== from ? ` (${realTo} and ${realFrom}, symlinks resolved)` : '';
+    throw new UsageError(`The new home ${to} and the old home ${from} must not contain each other${via}.`, {
       code: 'FOLDERS_NESTED',
     });
   }

@@ -12,7 +12,7 @@ import { CuttleError, PreconditionError, RuntimeFailure, UsageError } from '../.
 import type { ProgressReporter } from '../../lib/progress.js';
 import { migrateToLatest, schemaStatus } from '../../storage/migrator.js';
 import { TABLES } from '../../storage/schema/tables.js';
-import { openStorage, type Storage } from '../../storage/storage.js';
+import { dialectFactory, openStorage, type Storage } from '../../storage/storage.js';
 import { type Instance, openCheckedStorage } from '../instance-context.js';
 import { copyTables } from './copy-tables.js';
 import { cutover } from './cutover.js';
@@ -233,6 +233,11 @@ async function preflight(run: MoveRun, source: Storage, start: MoveStart): Promi
   if (plan.problems.length) {
     progress.update({ step: 'preflight', state: 'failed' });
     await pre.targetStorage?.close();
+    // "nothing was changed" must hold: a database this preflight created to check it goes again
+    if (pre.targetStorage && !plan.target.exists)
+      await dialectFactory(start.target.engine)
+        .dropDatabase(start.target)
+        .catch(() => {});
     throw new PreconditionError(`Preflight found ${plan.problems.length} problem(s); nothing was changed.`, {
       code: preflightCode(plan.problems),
       details: renderProblems(plan.problems),
