@@ -220,6 +220,10 @@ export const ERROR_CODES = {
     'precondition',
     'With --no-database a restore needs --instance or --home to put files in.',
   ),
+  ARCHIVE_NOT_PORTABLE: spec(
+    'precondition',
+    'The archive holds old values the target engine cannot store (a NUL for PostgreSQL, short text over 255 characters for MySQL/MariaDB).',
+  ),
   ARCHIVE_NO_DATABASE: spec('precondition', 'The archive holds no database (made with --no-database).'),
   ARCHIVE_KEY_WRONG: spec(
     'precondition',

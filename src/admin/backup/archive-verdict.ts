@@ -2,7 +2,9 @@ import type { MasterKey } from '../../crypto/master-key.js';
 import type { CodeOfKind } from '../../lib/error-codes.js';
 import { PreconditionError } from '../../lib/errors.js';
 import type { ProgressReporter } from '../../lib/progress.js';
+import { dialectFactory, ENGINE_NAMES } from '../../storage/dialects/registry.js';
 import { LATEST_SCHEMA_VERSION } from '../../storage/migrator.js';
+import { describeNonPortable, refusedBy } from './archive-portable-scan.js';
 import { type ArchiveKeyCheck, checkArchiveKey, type KeyInput } from './backup-key.js';
 import { type ArchiveContents, readAndVerify } from './backup-verify.js';
 
@@ -12,6 +14,12 @@ export interface ArchiveVerdict {
   key: ArchiveKeyCheck;
   /** Set when this Cuttle cannot restore the archive although it is intact (a newer schema). */
   cannotRestore?: string;
+  /**
+   * Old values outside the portable domain, one line each, and the engines that cannot store them
+   * (a restore there refuses). Not a problem: the archive is intact and restores elsewhere.
+   */
+  nonPortable: string[];
+  notRestorableTo: string[];
   /** Every problem line: damage, the key, and that this version cannot restore it. */
   problems: string[];
   /** The code a failed verification reports: the archive's damage first, then the key, then the version. */
@@ -43,7 +51,11 @@ export async function verifyArchive(
       : cannotRestore
         ? 'ARCHIVE_UNSUPPORTED'
         : undefined;
-  return { contents, key, cannotRestore, problems, code };
+  const notRestorableTo = ENGINE_NAMES.filter(
+    (e) => refusedBy(contents.nonPortable, dialectFactory(e).capabilities).length,
+  ).map((e) => dialectFactory(e).capabilities.displayName);
+  const nonPortable = describeNonPortable(contents.nonPortable);
+  return { contents, key, cannotRestore, nonPortable, notRestorableTo, problems, code };
 }
 
 /** The CLI's error after a failed verification report: exit 2 with the verdict's code. */

@@ -11,6 +11,7 @@ import { dialectFactory, openStorage, type Storage } from '../../storage/storage
 import { requireCanary } from '../master-key-canary.js';
 import type { Manifest } from './archive-format.js';
 import { type ArchiveHead, readArchiveHead } from './archive-head.js';
+import { archiveNotPortable, describeNonPortable, refusedBy } from './archive-portable-scan.js';
 import { archiveKey, type KeyInput, requireArchiveCanary } from './backup-key.js';
 import { ArchiveChecker, type ArchiveContents, failsVerification, readAndVerify } from './backup-verify.js';
 import { applyInstance, fileDestinations, planInstance } from './restore-instance.js';
@@ -47,6 +48,8 @@ export interface RestoreResult {
   files: number;
   schema: { archive: number; now: number };
   restorePoint: 'taken' | 'not-needed' | 'skipped-incomplete-target';
+  /** Old values outside the portable domain that this target holds, but another engine would not. */
+  nonPortable: string[];
   instance?: { name: string; configFile: string };
   durationMs: number;
 }
@@ -107,6 +110,11 @@ async function restore(input: RestoreInput, created: { database: boolean }): Pro
     });
   }
   const specs = tableSpecsFor(manifest);
+  if (withDatabase) {
+    const caps = dialectFactory(input.target.engine).capabilities;
+    const refused = refusedBy(contents.nonPortable, caps);
+    if (refused.length) throw archiveNotPortable(input.archive, refused, caps.displayName);
+  }
   const key = proved ?? (await archiveKey(contents, input.key));
   if (proved) requireArchiveCanary(contents, proved);
   const plan = planInstance({ instance: input.instance, home: input.home, overwrite: input.overwrite });
@@ -148,6 +156,7 @@ async function restore(input: RestoreInput, created: { database: boolean }): Pro
       files: destinations ? manifest.files.length : 0,
       schema: { archive: manifest.schemaVersion, now: (await schemaStatus(storage)).version },
       restorePoint,
+      nonPortable: describeNonPortable(contents.nonPortable),
       instance: plan.kind === 'none' ? undefined : { name: plan.name, configFile: plan.configFile },
       durationMs: Date.now() - started,
     };
@@ -222,6 +231,7 @@ async function restoreInOnePass(
       files: destinations ? manifest.files.length : 0,
       schema: { archive: manifest.schemaVersion, now: (await schemaStatus(storage)).version },
       restorePoint: 'not-needed',
+      nonPortable: describeNonPortable(contents.nonPortable),
       instance: plan.kind === 'none' ? undefined : { name: plan.name, configFile: plan.configFile },
       durationMs: Date.now() - started,
     };

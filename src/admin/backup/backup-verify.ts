@@ -2,7 +2,9 @@ import { createHash, type Hash } from 'node:crypto';
 import type { KeyBundle } from '../../crypto/key-bundle.js';
 import { PreconditionError } from '../../lib/errors.js';
 import { type ProgressReporter, silentProgress } from '../../lib/progress.js';
+import { LATEST_SCHEMA_VERSION } from '../../storage/migrator.js';
 import { countLines, NULL_FIELD, splitLines, unescapeText } from '../../storage/row-text.js';
+import { TABLES } from '../../storage/schema/tables.js';
 import {
   type ArchiveHeader,
   ENTRY,
@@ -13,6 +15,7 @@ import {
   tableOfEntry,
 } from './archive-format.js';
 import { legacyPairs } from './archive-format-1.js';
+import { type NonPortableArchiveValue, PortableScan } from './archive-portable-scan.js';
 import { ArchiveDamagedError, ArchiveReader } from './archive-reader.js';
 import { sha256 } from './backup-create.js';
 
@@ -34,6 +37,8 @@ export interface ArchiveContents {
   metadata: Map<string, string>;
   checks: CheckLine[];
   problems: string[];
+  /** Old values outside the portable domain (not damage: some engines cannot take them). */
+  nonPortable: NonPortableArchiveValue[];
   compressedBytes: number;
 }
 
@@ -104,6 +109,8 @@ export class ArchiveChecker {
   private readonly problems: string[] = [];
   private first = true;
   private rowsRead = 0;
+  /** Set once the header tells the schema (the header is the first entry). */
+  private scan: PortableScan | undefined;
 
   constructor(
     readonly file: string,
@@ -138,12 +145,17 @@ export class ArchiveChecker {
     seen.hash.update(body);
     seen.bytes += body.length;
     if (first) seen.chunks++;
-    const n = countLines(body);
+    const n = this.scan && !entryName.endsWith('.ndjson') ? this.scan.piece(table, body) : countLines(body);
     seen.rows += n;
     this.rowsRead += n;
     if (table === 'instance_metadata') collectMetadata(entryName, body, this.metadata);
     this.progress.update({ step: 'Verify', done: this.rowsRead, unit: 'rows', message: `(${table})` });
     return n;
+  }
+
+  /** Values outside the portable domain seen so far (a single-pass restore refuses them as they come). */
+  get nonPortable(): NonPortableArchiveValue[] {
+    return this.scan?.found ?? [];
   }
 
   /** The rows and SHA-256 of a table's chunks so far (a single-pass restore checks the target against them). */
@@ -171,8 +183,13 @@ export class ArchiveChecker {
 
   /** The header, manifest, key bundle and config entries (anything else is a problem). */
   private other(name: string, body: Buffer): void {
-    if (name === ENTRY.header) this.header = parseJson(body, name, (w) => this.damaged(w));
-    else if (name === ENTRY.manifest) this.manifest = parseJson(body, name, (w) => this.damaged(w));
+    if (name === ENTRY.header) {
+      const header = parseJson<ArchiveHeader>(body, name, (w) => this.damaged(w));
+      this.header = header;
+      // the columns are known by heart for this schema only (an older one: NULs, by line)
+      const current = header.schemaVersion === LATEST_SCHEMA_VERSION;
+      this.scan = new PortableScan(new Map(current ? TABLES.map((t) => [t.name, t]) : []));
+    } else if (name === ENTRY.manifest) this.manifest = parseJson(body, name, (w) => this.damaged(w));
     else if (name === ENTRY.keyBundle || name === ENTRY.config) {
       this.blobs.set(name, { size: body.length, sha256: sha256(body), body });
     } else this.problems.push(`unexpected entry ${name}`);
@@ -242,6 +259,7 @@ export class ArchiveChecker {
       metadata: this.metadata,
       checks,
       problems,
+      nonPortable: this.nonPortable,
       compressedBytes,
     };
   }

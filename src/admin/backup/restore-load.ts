@@ -10,11 +10,14 @@ import {
   deferIndexesFromRows,
   dropIndexes,
 } from '../../storage/bulk-load/deferred-indexes.js';
+import { CodecError } from '../../storage/codecs.js';
+
 import { RowTextHasher, wholeLines } from '../../storage/row-text.js';
 import type { TableSpec } from '../../storage/schema/column-types.js';
 import type { Storage } from '../../storage/storage.js';
 import { fileOfEntry, type Manifest, tableOfEntry } from './archive-format.js';
 import { legacyLinesToRowText } from './archive-format-1.js';
+import { archiveNotPortable, refusedBy } from './archive-portable-scan.js';
 import { ArchiveDamagedError, type ArchiveEntryHeader, ArchiveReader } from './archive-reader.js';
 import { safeJoin } from './backup-files.js';
 import { type ArchiveChecker, type ArchiveContents, failsVerification } from './backup-verify.js';
@@ -256,6 +259,29 @@ class ArchiveLoad {
     });
   }
 
+  /** The current entry's body in pieces of whole rows; one that ends inside a row is damage. */
+  private async *rowPieces(table: string): AsyncGenerator<Buffer> {
+    try {
+      yield* wholeLines(this.reader.bodyChunks(), `table ${table}`);
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err;
+      throw new ArchiveDamagedError(
+        `The backup archive ${this.input.file} is damaged: table ${table} ends inside a row.`,
+        {
+          hints: ['Use another copy of the backup; this one cannot be restored.'],
+        },
+      );
+    }
+  }
+
+  /** A value the target would refuse stops the single pass before it loads (the caller empties the target). */
+  private refuseWhatTargetCannotHold(checker: ArchiveChecker): void {
+    const caps = this.input.storage?.capabilities;
+    if (!caps || !checker.nonPortable.length) return;
+    const refused = refusedBy(checker.nonPortable, caps);
+    if (refused.length) throw archiveNotPortable(this.input.file, refused, caps.displayName);
+  }
+
   /** The bytes of a table's entries, fed to the checker in a single pass, until the next table's. */
   private async *chunks(
     table: string,
@@ -274,14 +300,17 @@ class ArchiveLoad {
       } else if (checker && (table === 'instance_metadata' || entry.size === 0)) {
         const body = await reader.readBody();
         const rows = checker.tableChunk(entry.name, body);
+        this.refuseWhatTargetCannotHold(checker);
         yield body;
         this.report(table, rows);
       } else if (checker) {
         // the pieces as the inflater gives them: a chunk is never joined into one buffer first
+        // re-cut at line ends, so that a row is checked (portable values) before any of it loads
         let first = true;
-        for await (const piece of reader.bodyChunks()) {
+        for await (const piece of this.rowPieces(table)) {
           const rows = checker.tableChunk(entry.name, piece, first);
           first = false;
+          this.refuseWhatTargetCannotHold(checker);
           yield piece;
           this.report(table, rows);
         }

@@ -221,6 +221,8 @@ function registerVerify(backup: Command): void {
           ok: problems.length === 0,
           code: verdict.code ?? null,
           restorable: !verdict.cannotRestore,
+          notRestorableTo: verdict.notRestorableTo,
+          nonPortable: verdict.nonPortable,
           problems,
           key,
           manifest: m,
@@ -232,7 +234,14 @@ function registerVerify(backup: Command): void {
           ['Created', `${m.created} by Cuttle ${m.cuttleVersion}`],
           ['Instance', `${m.instanceName} (${m.instanceId ?? '-'})`],
           ['Source', `${m.source.label}, schema version ${m.schemaVersion}`],
-          ['Restorable', verdict.cannotRestore ? 'NO: newer than this Cuttle' : 'yes, by this Cuttle'],
+          [
+            'Restorable',
+            verdict.cannotRestore
+              ? 'NO: newer than this Cuttle'
+              : verdict.notRestorableTo.length
+                ? `yes, by this Cuttle, but not to ${verdict.notRestorableTo.join(' or ')} (old values it cannot store, below)`
+                : 'yes, by this Cuttle',
+          ],
           ['Key bundle', m.contents.keyBundle ? 'present' : 'absent (the key must be supplied to restore)'],
           ['Master key', key],
         ]);
@@ -264,6 +273,7 @@ function registerVerify(backup: Command): void {
           ],
         );
         out();
+        for (const v of verdict.nonPortable) out(`NOT PORTABLE ${v}`);
         for (const p of c.problems) out(`MISMATCH ${p}`);
         for (const p of problems.slice(c.problems.length)) out(`PROBLEM ${p}`);
         out(problems.length ? `Result: FAILED (${problems.length} problem(s))` : 'Result: OK');
@@ -332,5 +342,12 @@ function registerRestore(backup: Command): void {
         ['Instance', r.instance ? `${r.instance.name} (${r.instance.configFile})` : '-'],
         ['Took', `${(r.durationMs / 1000).toFixed(1)} s`],
       ]);
+      if (r.nonPortable.length) {
+        out();
+        out(
+          `Warning: ${r.nonPortable.length} old value(s) are outside the portable domain: this database holds them, another engine may not (a later move refuses until they are corrected):`,
+        );
+        for (const v of r.nonPortable) out(`  ${v}`);
+      }
     });
 }

@@ -48,6 +48,9 @@ const VerifyResult = Type.Object({
   Code: NStr,
   /** False when the archive is intact but newer than this Cuttle can restore. */
   Restorable: Bool,
+  /** Engines a restore of it refuses: they cannot store some of its old values (listed in NonPortableValues). */
+  NotRestorableTo: StrList,
+  NonPortableValues: StrList,
   Problems: StrList,
   MasterKey: Str,
   Created: Str,
@@ -182,6 +185,8 @@ export function backupRoutes(app: App, deps: RouteDeps): void {
         problems,
         cannotRestore,
         code,
+        nonPortable,
+        notRestorableTo,
       } = await verifyArchive(file, { key: deps.key });
       const m = c.manifest;
       return {
@@ -189,6 +194,8 @@ export function backupRoutes(app: App, deps: RouteDeps): void {
         Ok: problems.length === 0,
         Code: code ?? null,
         Restorable: !cannotRestore,
+        NotRestorableTo: notRestorableTo,
+        NonPortableValues: nonPortable,
         Problems: problems,
         MasterKey: key.summary,
         Created: m.created,

@@ -52,6 +52,12 @@ export interface EngineCapabilities {
    * Undefined where this engine cannot hold such a value at all (nothing to look for).
    */
   nonPortableText(column: string, maxChars?: number): string | undefined;
+  /**
+   * What text outside the portable domain this engine still stores: a NUL, and short text (`id`,
+   * `text`) up to `shortTextMax` characters (undefined: any length). A restore refuses an archive
+   * holding an old value the target would refuse, naming it, before loading it.
+   */
+  readonly holdsText: { readonly nul: boolean; readonly shortTextMax?: number };
 }
 
 /**

@@ -11,6 +11,8 @@ const FACTORIES: Record<Engine, DialectFactory> = {
   mysql: mysqlFactory,
 };
 
+export const ENGINE_NAMES = Object.keys(FACTORIES) as Engine[];
+
 export function dialectFactory(engine: Engine): DialectFactory {
   return FACTORIES[engine];
 }

@@ -12,4 +12,5 @@ export const postgresCapabilities: EngineCapabilities = {
   quoteIdentifier: (name) => `"${name.replace(/"/g, '""')}"`,
   // PostgreSQL refuses NUL in text; only the length of short text can be outside the domain.
   nonPortableText: (c, max) => (max ? `char_length(${c}) > ${max}` : undefined),
+  holdsText: { nul: false },
 };

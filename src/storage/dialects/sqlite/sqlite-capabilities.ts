@@ -13,4 +13,5 @@ export const sqliteCapabilities: EngineCapabilities = {
   quoteIdentifier: (name) => `"${name.replace(/"/g, '""')}"`,
   // SQLite keeps any text: a NUL, and any length. length() counts characters (up to a NUL).
   nonPortableText: (c, max) => `(instr(${c}, char(0)) > 0${max ? ` OR length(${c}) > ${max}` : ''})`,
+  holdsText: { nul: true },
 };
