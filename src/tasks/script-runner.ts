@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { watchGroup } from './group-watchdog.js';
 
 export type ScriptSyntax = 'Bash' | 'PowerShell';
 
@@ -142,6 +143,7 @@ export async function runScript(input: RunScriptInput): Promise<{ exitCode: numb
     let stopping: 'abort' | 'timeout' | undefined;
     let spawnError: Error | undefined;
     const pid = child.pid;
+    const watchdog = pid ? watchGroup(pid) : undefined;
     if (pid) input.onSpawn?.(pid);
     const out = lineSplitter((l) => input.onLine('stdout', l));
     const err = lineSplitter((l) => input.onLine('stderr', l));
@@ -170,6 +172,7 @@ export async function runScript(input: RunScriptInput): Promise<{ exitCode: numb
       out.end();
       err.end();
       if (stopping && pid) await waitGroupGone(pid, KILL_GRACE_MS + 2_000);
+      watchdog?.release();
       if (spawnError) return reject(spawnError);
       if (stopping === 'timeout') return reject(new ScriptTimeoutError(input.timeoutMs ?? 0));
       if (stopping === 'abort') return reject(input.signal?.reason ?? new Error('The script was canceled.'));
