@@ -155,6 +155,7 @@ export const deploymentTaskHandler: TaskHandler = async (ctx) => {
         continue;
       }
       try {
+        await ctx.activities.persist();
         await runAction(ctx, action, actionId, dict);
         ctx.activities.finish(actionId, 'Success');
       } catch (err) {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { isoAfter, nowIso } from '../lib/clock.js';
 import { nextChangeNumber } from '../storage/repositories/id-allocator.js';
 import type { Database } from '../storage/schema/database-types.js';
+import { ActivityTree } from './activity-tree.js';
 import { notifyTaskStateChange } from './handler-registry.js';
 import { ACTIVE_STATES, toTaskRecord } from './task-rows.js';
 
@@ -72,8 +73,11 @@ export interface SweepResult {
 
 /**
  * Gives back tasks whose node is gone: lease expired and no fresh heartbeat from the node (or the
- * node is this one, restarted). Each is requeued, or failed once it has used its attempts, or
- * Canceled if a cancel was already requested. Every update is conditional on the row being
+ * node is this one, restarted). The rule, for deployments: a task that had not entered a step (no
+ * action started) is requeued, until it has used its attempts; one that had is failed, with a
+ * task-log line naming the node and the step, because running a deployment step twice is worse
+ * than asking for a redeploy (the dead node's scripts were killed by their watchdog); a task whose
+ * cancel was requested is Canceled. Every update is conditional on the row being
  * unchanged, so two nodes sweeping at once cannot both act on one task.
  */
 export async function sweepExpiredLeases(
@@ -105,15 +109,19 @@ export async function sweepExpiredLeases(
     const canceled = row.state === 'Cancelling';
     const exhausted = Number(row.attempts) >= maxAttempts;
     const node = row.node_id ?? 'unknown';
-    const state = canceled ? 'Canceled' : exhausted ? 'Failed' : 'Queued';
+    const entered = enteredStep(row.activity_json, row.id);
+    const state = canceled ? 'Canceled' : entered || exhausted ? 'Failed' : 'Queued';
     const message = canceled
       ? `The task was canceled; node ${node} stopped before it could finish it.`
-      : exhausted
-        ? `Node ${node} stopped responding while running this task, after ${row.attempts} attempt(s).`
-        : null;
+      : entered
+        ? `Node ${node} stopped responding while this task was inside ${entered.name}. That step may have run in part, so the task is failed, not run again: redeploy to retry.`
+        : exhausted
+          ? `Node ${node} stopped responding while running this task, after ${row.attempts} attempt(s).`
+          : null;
     const r = await db
       .updateTable('server_tasks')
       .set({
+        ...(state === 'Failed' ? { activity_json: closedActivities(row.activity_json, now) } : {}),
         state,
         node_id: state === 'Queued' ? null : row.node_id,
         lease_until: null,
@@ -129,6 +137,7 @@ export async function sweepExpiredLeases(
       .where('change_number', '=', row.change_number)
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) continue;
+    if (entered && message) await appendLogLine(db, row.id, entered.id, message, now);
     if (state === 'Queued') result.requeued.push(row.id);
     else {
       (canceled ? result.canceled : result.failed).push(row.id);
@@ -136,4 +145,53 @@ export async function sweepExpiredLeases(
     }
   }
   return result;
+}
+
+/** The step whose action had started (the last one), from the stored activity tree; else undefined. */
+function enteredStep(activityJson: string, taskId: string): { id: string; name: string } | undefined {
+  const nodes = ActivityTree.parse(activityJson);
+  const byId = new Map(nodes.map((n) => [n.Id, n]));
+  const actions = nodes.filter(
+    (n) =>
+      n.ParentId && n.ParentId !== taskId && n.Started && n.Status !== 'Pending' && n.Status !== 'Skipped',
+  );
+  const last = actions.at(-1);
+  if (!last) return undefined;
+  const step = byId.get(last.ParentId!);
+  return { id: step?.Id ?? last.Id, name: step?.Name ?? last.Name };
+}
+
+/** The stored tree with every activity still open ended as Failed. */
+function closedActivities(activityJson: string, now: string): string {
+  const nodes = ActivityTree.parse(activityJson).map((n) =>
+    n.Ended === null ? { ...n, Status: 'Failed' as const, Ended: now } : n,
+  );
+  return JSON.stringify(nodes);
+}
+
+/** One Error line at the end of a task's log, written by the node that resolved the task. */
+async function appendLogLine(
+  db: Kysely<Database>,
+  taskId: string,
+  activityId: string,
+  text: string,
+  now: string,
+): Promise<void> {
+  const last = await db
+    .selectFrom('task_log_chunks')
+    .select((eb) => eb.fn.max('seq').as('max'))
+    .where('task_id', '=', taskId)
+    .executeTakeFirst();
+  await db
+    .insertInto('task_log_chunks')
+    .values({
+      task_id: taskId,
+      seq: Number(last?.max ?? 0) + 1,
+      activity_id: activityId,
+      category: 'Error',
+      occurred: now,
+      text,
+    })
+    .execute()
+    .catch(() => {}); // a log line lost to a race is not worth undoing the resolution for
 }

@@ -64,6 +64,12 @@ export interface TaskLog {
 export interface Activities {
   start(id: string, name: string, parentId?: string): void;
   finish(id: string, status: ActivityStatus): void;
+  /**
+   * Writes the tree now. Awaited before an action runs anything, so that the database knows a step
+   * was entered before its script starts: a task whose node dies is failed, not re-run, once it
+   * did (task-lease.ts).
+   */
+  persist(): Promise<void>;
 }
 
 export interface TaskRecord {

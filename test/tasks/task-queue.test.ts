@@ -173,5 +173,62 @@ for (const engine of ENGINES) {
       const own = await sweepExpiredLeases(t.storage.db, { ownNodeId: 'alive', maxAttempts: 5 });
       assert.deepEqual(own.requeued, [live], "a restarted node takes back its previous run's tasks");
     });
+
+    it('a task whose dead node had entered a step is failed, not re-run, naming node and step in its log', async () => {
+      await clear();
+      const inStep = await enqueueTask(t.storage.db, input('in-step'));
+      const skippedOnly = await enqueueTask(t.storage.db, input('skipped-only'));
+      await claimTasks(t.storage, { nodeId: 'dead-node', limit: 2, leaseMs: -1_000 });
+      const at = nowIso();
+      const node = (Id: string, Name: string, ParentId: string | null, Status: string) => ({
+        Id,
+        Name,
+        ParentId,
+        Status,
+        Started: at,
+        Ended: Status === 'Running' ? null : at,
+      });
+      const tree = (id: string, actionStatus: string) =>
+        JSON.stringify([
+          node(id, 'Deploy', null, 'Running'),
+          node(`${id}-step-1`, 'Step 1: Migrate', id, actionStatus === 'Skipped' ? 'Skipped' : 'Running'),
+          node(`${id}-step-1-action-1`, 'Migrate', `${id}-step-1`, actionStatus),
+        ]);
+      await t.storage.db
+        .updateTable('server_tasks')
+        .set({ activity_json: tree(inStep, 'Running') })
+        .where('id', '=', inStep)
+        .execute();
+      await t.storage.db
+        .updateTable('server_tasks')
+        .set({ activity_json: tree(skippedOnly, 'Skipped') })
+        .where('id', '=', skippedOnly)
+        .execute();
+
+      const r = await sweepExpiredLeases(t.storage.db, { maxAttempts: 5 });
+      assert.deepEqual(r.failed, [inStep]);
+      assert.deepEqual(r.requeued, [skippedOnly], 'no script had started: run it again');
+      const failed = await row(inStep);
+      assert.equal(failed.state, 'Failed');
+      assert.match(
+        failed.error_message!,
+        /Node dead-node stopped responding while this task was inside Step 1: Migrate/,
+      );
+      assert.match(failed.error_message!, /redeploy to retry/);
+      const open = JSON.parse(failed.activity_json) as { Status: string; Ended: string | null }[];
+      assert.ok(
+        open.every((n) => n.Ended !== null && n.Status !== 'Running'),
+        'no activity is left Running',
+      );
+      const log = await t.storage.db
+        .selectFrom('task_log_chunks')
+        .selectAll()
+        .where('task_id', '=', inStep)
+        .execute();
+      assert.equal(log.length, 1);
+      assert.equal(log[0]!.category, 'Error');
+      assert.equal(log[0]!.activity_id, `${inStep}-step-1`);
+      assert.match(log[0]!.text, /dead-node.*Step 1: Migrate.*redeploy to retry/);
+    });
   });
 }
