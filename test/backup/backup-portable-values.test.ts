@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { openStorage } from '../../src/storage/storage.js';
 import { runCli } from '../helpers/cli.js';
 import { assertFailedWith, assertOk } from '../helpers/cli-checks.js';
+import { assertDatabaseGone } from '../helpers/db-admin.js';
 import { ENGINES, type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
 import { isolateRegistry, type SourceInstance, sourceInstance } from './setup.js';
 
@@ -100,11 +100,7 @@ describe('backup: old values outside the portable domain', () => {
       assert.match(r.all, line());
       assert.match(r.all, /nothing was restored/);
       assert.doesNotMatch(r.all, /invalid byte sequence|Data too long|truncated/i);
-      const opened = await openStorage(db.target).then(
-        (s) => s.close().then(() => undefined),
-        (err: Error) => err,
-      );
-      assert.match(String(opened?.message), /does not exist/, 'the database the restore created was dropped');
+      await assertDatabaseGone(db.target, 'the database the restore created was dropped');
     });
   }
 

@@ -1,8 +1,11 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import type { ConnectionTarget } from '../../src/config/connection-string.js';
+import { openStorage } from '../../src/storage/storage.js';
 import { MYSQL_HOST, MYSQL_PORT, PG_HOST, PG_PORT, type TestDatabase } from './engines.js';
 
 /**
@@ -62,4 +65,17 @@ export async function dropTestDatabases(dbs: TestDatabase[]): Promise<void> {
     if (d.target.engine === 'sqlite')
       fs.rmSync(path.dirname(d.target.file), { recursive: true, force: true });
   }
+}
+
+/**
+ * Asserts that the database of `target` does not exist (a refused command dropped what it
+ * created). A storage that opens after all is closed again first: on MariaDB an open connection
+ * would make the test's own DROP DATABASE wait forever on its metadata lock.
+ */
+export async function assertDatabaseGone(target: ConnectionTarget, why: string): Promise<void> {
+  const opened = await openStorage(target).then(
+    (s) => s.close().then(() => undefined),
+    (err: Error) => err,
+  );
+  assert.match(String(opened?.message), /does not exist/, why);
 }

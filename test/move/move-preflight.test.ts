@@ -11,6 +11,7 @@ import type { ErrorCode } from '../../src/lib/error-codes.js';
 import { openStorage } from '../../src/storage/storage.js';
 import { type CliResult, runCli } from '../helpers/cli.js';
 import { assertFailedWith } from '../helpers/cli-checks.js';
+import { assertDatabaseGone } from '../helpers/db-admin.js';
 import {
   ENGINES,
   MYSQL_HOST,
@@ -94,11 +95,7 @@ describe('cuttle database move: preflight refuses bad targets, changes nothing',
       assert.match(r.all, /cuttle show-master-key --instance/);
       assert.match(r.all, /nothing was changed/);
       // the preflight created the database to check it; "nothing was changed" includes that
-      const opened = await openStorage(target.target).then(
-        (s) => s.close().then(() => undefined),
-        (err: Error) => err,
-      );
-      assert.match(String(opened?.message), /does not exist/, 'the database is gone');
+      await assertDatabaseGone(target.target, 'the database is gone');
     });
   }
 
