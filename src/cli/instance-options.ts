@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, type OptionValues } from '@commander-js/extra-typings';
+import { UsageError } from '../lib/errors.js';
 
 /** The options every instance command takes. */
 export function withInstance<A extends unknown[], O extends OptionValues, G extends OptionValues>(
@@ -16,5 +17,15 @@ export function intOption(name: string, min = 0) {
       throw new InvalidArgumentError(`${name} must be a whole number of at least ${min}.`);
     }
     return Number(value);
+  };
+}
+
+/** `true`/`false` (Octopus's `--drain=true` style); anything else is a usage error. */
+export function boolOption(flag: string) {
+  return (v: string): boolean => {
+    const t = v.trim().toLowerCase();
+    if (t === 'true') return true;
+    if (t === 'false') return false;
+    throw new UsageError(`${flag} takes true or false, not "${v}".`, { code: 'OPTION_INVALID' });
   };
 }

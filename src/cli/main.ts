@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   admin: () => import('./commands/admin-user-commands.js'),
   user: () => import('./commands/admin-user-commands.js'),
   maintenance: () => import('./commands/maintenance-commands.js'),
+  node: () => import('./commands/node-commands.js'),
   'rotate-master-key': () => import('./commands/key-rotation-commands.js'),
   'set-master-key': () => import('./commands/key-rotation-commands.js'),
   'lost-master-key': () => import('./commands/key-rotation-commands.js'),

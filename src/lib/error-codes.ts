@@ -201,6 +201,10 @@ export const ERROR_CODES = {
   DRAIN_TIMEOUT: spec('precondition', 'Running tasks did not finish within the drain timeout.'),
   NODE_IS_SELF: spec('precondition', "The node named is this instance's own node."),
   NODE_NOT_FOUND: spec('not-found', 'No server node of that name is registered.'),
+  NODE_DRAIN_TIMEOUT: spec(
+    'runtime',
+    'The node still ran tasks when `cuttle node --wait` ran out; it stays draining.',
+  ),
   NODE_RUNNING: spec('precondition', 'The node sent a recent heartbeat: it is running.'),
 
   // ---- backup and restore

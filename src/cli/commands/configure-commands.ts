@@ -2,9 +2,8 @@ import type { Command } from '@commander-js/extra-typings';
 import { configureInstance } from '../../admin/configure.js';
 import { keyFileOf, loadInstance } from '../../admin/instance-context.js';
 import { describeStored, resolvePath } from '../../config/instance-config.js';
-import { UsageError } from '../../lib/errors.js';
 import { type CliContext, DEFAULT_CLI_CONTEXT } from '../cli-context.js';
-import { intOption, withInstance } from '../instance-options.js';
+import { boolOption, intOption, withInstance } from '../instance-options.js';
 import { out, outFields, outJson } from '../output.js';
 import { runMoveHome } from './path-commands.js';
 
@@ -106,14 +105,4 @@ export function register(program: Command, { faults }: CliContext = DEFAULT_CLI_
           );
       }
     });
-}
-
-/** `true`/`false` (Octopus's `--drain=true` style); anything else is a usage error. */
-function boolOption(flag: string) {
-  return (v: string): boolean => {
-    const t = v.trim().toLowerCase();
-    if (t === 'true') return true;
-    if (t === 'false') return false;
-    throw new UsageError(`${flag} takes true or false, not "${v}".`, { code: 'OPTION_INVALID' });
-  };
 }
