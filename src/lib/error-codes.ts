@@ -201,6 +201,10 @@ export const ERROR_CODES = {
   DRAIN_TIMEOUT: spec('precondition', 'Running tasks did not finish within the drain timeout.'),
   NODE_IS_SELF: spec('precondition', "The node named is this instance's own node."),
   NODE_NOT_FOUND: spec('not-found', 'No server node of that name is registered.'),
+  ENGINE_SINGLE_NODE: spec(
+    'precondition',
+    'The database is SQLite, which serves one node, and another node runs on it; several nodes need PostgreSQL or MariaDB.',
+  ),
   NODE_DRAIN_TIMEOUT: spec(
     'runtime',
     'The node still ran tasks when `cuttle node --wait` ran out; it stays draining.',

@@ -15,7 +15,7 @@ import { nowIso } from '../lib/clock.js';
 import { PreconditionError } from '../lib/errors.js';
 import { createServerLogger } from '../server/server-logger.js';
 import type { Storage } from '../storage/storage.js';
-import { markNodeStopped, registerNode } from '../tasks/node-registry.js';
+import { assertOnlyNode, markNodeStopped, registerNode } from '../tasks/node-registry.js';
 import { TaskExecutor } from '../tasks/task-executor.js';
 import { sweepWorkFolders } from '../tasks/work-folders.js';
 import { type CoreServices, coreServices } from './core-bindings.js';
@@ -151,6 +151,7 @@ async function prepareDatabase(
   services: CoreServices,
   allowRetired: boolean | undefined,
 ): Promise<InitialAdmin> {
+  await assertOnlyNode(storage.db, inst.config.nodeName, storage.capabilities, inst.name);
   await registerNode(storage.db, {
     nodeId: inst.config.nodeName,
     taskCap: inst.config.taskCap,

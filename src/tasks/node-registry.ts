@@ -5,6 +5,7 @@ import { PreconditionError } from '../lib/errors.js';
 import { CUTTLE_VERSION } from '../lib/version.js';
 import { nextChangeNumber } from '../storage/repositories/id-allocator.js';
 import type { Database } from '../storage/schema/database-types.js';
+import { NODE_GONE_MS } from './task-lease.js';
 
 /**
  * This node's row in `server_nodes`. Status: 'live' while running, 'stopped' after a clean exit,
@@ -38,6 +39,39 @@ export async function assertNodeNotRetired(
       },
     );
   }
+}
+
+/**
+ * On an engine that serves one node (SQLite), another node with a fresh heartbeat refuses this one:
+ * two nodes on one file would contend for its single writer and both claim tasks.
+ */
+export async function assertOnlyNode(
+  db: Kysely<Database>,
+  nodeId: string,
+  engine: { displayName: string; multiNode: boolean },
+  instanceName: string,
+): Promise<void> {
+  if (engine.multiNode) return;
+  const fresh = new Date(Date.now() - NODE_GONE_MS).toISOString();
+  const other = await db
+    .selectFrom('server_nodes')
+    .select(['id', 'host', 'last_seen'])
+    .where('status', '=', 'live')
+    .where('last_seen', '>=', fresh)
+    .where('id', '!=', nodeId)
+    .executeTakeFirst();
+  if (!other) return;
+  throw new PreconditionError(
+    `Node "${other.id}" (on ${other.host}, last seen ${other.last_seen}) already runs on this ${engine.displayName} database, which serves one node; "${nodeId}" does not start.`,
+    {
+      code: 'ENGINE_SINGLE_NODE',
+      hints: [
+        'Several nodes (high availability) need PostgreSQL or MariaDB. Move the database first, then start the other nodes on it:',
+        `  cuttle database move --instance ${instanceName} --to "postgres://USER:PASSWORD@HOST:5432/cuttle" --yes`,
+        `Or stop node "${other.id}" first (a node whose heartbeat is older than ${NODE_GONE_MS / 1000} s does not count).`,
+      ],
+    },
+  );
 }
 
 export interface NodeRegistration {

@@ -58,6 +58,11 @@ export interface EngineCapabilities {
    * holding an old value the target would refuse, naming it, before loading it.
    */
   readonly holdsText: { readonly nul: boolean; readonly shortTextMax?: number };
+  /**
+   * Several nodes (server processes, on one machine or many) may share a database of this
+   * engine. False for SQLite, a file with one writer: a second node is refused at start.
+   */
+  readonly multiNode: boolean;
 }
 
 /**

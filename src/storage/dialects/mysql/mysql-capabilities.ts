@@ -12,4 +12,5 @@ export const mysqlCapabilities: EngineCapabilities = {
   // MySQL keeps a NUL; its VARCHAR(255) cannot hold a longer short text, so only NUL is looked for.
   nonPortableText: (c) => `INSTR(${c}, CHAR(0)) > 0`,
   holdsText: { nul: true, shortTextMax: 255 },
+  multiNode: true,
 };

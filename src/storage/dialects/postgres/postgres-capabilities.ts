@@ -13,4 +13,5 @@ export const postgresCapabilities: EngineCapabilities = {
   // PostgreSQL refuses NUL in text; only the length of short text can be outside the domain.
   nonPortableText: (c, max) => (max ? `char_length(${c}) > ${max}` : undefined),
   holdsText: { nul: false },
+  multiNode: true,
 };

@@ -14,4 +14,5 @@ export const sqliteCapabilities: EngineCapabilities = {
   // SQLite keeps any text: a NUL, and any length. length() counts characters (up to a NUL).
   nonPortableText: (c, max) => `(instr(${c}, char(0)) > 0${max ? ` OR length(${c}) > ${max}` : ''})`,
   holdsText: { nul: true },
+  multiNode: false,
 };
