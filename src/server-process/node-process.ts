@@ -15,7 +15,12 @@ import { nowIso } from '../lib/clock.js';
 import { PreconditionError } from '../lib/errors.js';
 import { createServerLogger } from '../server/server-logger.js';
 import type { Storage } from '../storage/storage.js';
-import { assertOnlyNode, markNodeStopped, registerNode } from '../tasks/node-registry.js';
+import {
+  assertNodeNotRetired,
+  assertOnlyNode,
+  markNodeStopped,
+  registerNode,
+} from '../tasks/node-registry.js';
 import { TaskExecutor } from '../tasks/task-executor.js';
 import { sweepWorkFolders } from '../tasks/work-folders.js';
 import { type CoreServices, coreServices } from './core-bindings.js';
@@ -151,6 +156,8 @@ async function prepareDatabase(
   services: CoreServices,
   allowRetired: boolean | undefined,
 ): Promise<InitialAdmin> {
+  // a retired node is told so first; then, on SQLite, that another node runs
+  await assertNodeNotRetired(storage.db, inst.config.nodeName, { allowRetired });
   await assertOnlyNode(storage.db, inst.config.nodeName, storage.capabilities, inst.name);
   await registerNode(storage.db, {
     nodeId: inst.config.nodeName,

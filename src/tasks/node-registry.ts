@@ -67,7 +67,7 @@ export async function assertOnlyNode(
       code: 'ENGINE_SINGLE_NODE',
       hints: [
         'Several nodes (high availability) need PostgreSQL or MariaDB. Move the database first, then start the other nodes on it:',
-        `  cuttle database move --instance ${instanceName} --to "postgres://USER:PASSWORD@HOST:5432/cuttle" --yes`,
+        `  cuttle database move --instance ${instanceName} --to-file FILE --yes   (FILE: the PostgreSQL or MariaDB connection string)`,
         `Or stop node "${other.id}" first (a node whose heartbeat is older than ${NODE_GONE_MS / 1000} s does not count).`,
       ],
     },

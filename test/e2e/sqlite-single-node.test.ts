@@ -55,7 +55,10 @@ describe('a second node on a SQLite instance', () => {
       refused.output,
       /Node "node-elsewhere" .* already runs on this SQLite database, which serves one node/,
     );
-    assert.match(refused.output, new RegExp(`cuttle database move --instance ${inst.name} --to`));
+    assert.match(
+      refused.output,
+      new RegExp(`cuttle database move --instance ${inst.name} --to-file FILE --yes`),
+    );
 
     // the other node stopped (its heartbeat went stale): this one starts
     const s2 = await openStorage(target);
