@@ -51,7 +51,7 @@ export class PortableScan {
       line++;
       rows++;
       const hasNul = nul >= 0 && nul < end;
-      if (hasNul || end - start > SHORT_TEXT_MAX) this.examine(table, buf.subarray(start, end), line);
+      if (hasNul || end - start > SHORT_TEXT_MAX) this.examine(table, buf.subarray(start, end), line, hasNul);
       if (hasNul) nul = buf.indexOf(0, end);
       start = end + 1;
     }
@@ -62,7 +62,8 @@ export class PortableScan {
     return rows;
   }
 
-  private examine(table: string, raw: Buffer, line: number): void {
+  /** A line that may hold such a value: with a NUL, every text field is looked at; else only long short ones. */
+  private examine(table: string, raw: Buffer, line: number, hasNul: boolean): void {
     if (this.found.length >= this.limit) return;
     const spec = this.specs.get(table);
     const fields = raw.toString('utf8').split('\t');
@@ -82,6 +83,8 @@ export class PortableScan {
       spec.primaryKey.map((k) => fieldText(fields[spec.columns.findIndex((c) => c.name === k)])).join('/');
     spec.columns.forEach((c, i) => {
       if (!TEXT_TYPES.has(c.type) || fields[i] === NULL_FIELD) return;
+      // a long log or JSON field is fine: without a NUL only short text can be too long
+      if (!hasNul && !(SHORT_TYPES.has(c.type) && fields[i]!.length > SHORT_TEXT_MAX)) return;
       const v = unescapeText(fields[i]!);
       const problem = textProblem(v);
       const chars = SHORT_TYPES.has(c.type) && v.length > SHORT_TEXT_MAX ? [...v].length : 0;
