@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { CLI_ARGS } from '../helpers/cli.js';
 import { assertFailedWith, assertOk } from '../helpers/cli-checks.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { createServiceInstance, deployScript, type ServiceInstance, taskState } from './service-helpers.js';
+import {
+  createServiceInstance,
+  deployScript,
+  runNodeForeground,
+  type ServiceInstance,
+  taskState,
+} from './service-helpers.js';
 
 /**
  * `cuttle node`, Octopus's node command, against a running node: drain it (its ping answers 418),
@@ -20,20 +25,11 @@ describe('cuttle node --drain', () => {
 
   it('drains a running node, waits for, cancels its tasks, and takes it back; bad input is refused', async () => {
     inst = await createServiceInstance('sqlite', 'node-cli');
-    const child = spawn(process.execPath, [...CLI_ARGS, 'run', '--instance', inst.name], {
-      cwd: inst.home,
-      env: { ...process.env, ...inst.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const text = await waitFor('the node to listen and print its API key', () =>
-      /listening on http/.test(output) && /API-[A-Z0-9]+/.test(output) ? output : undefined,
-    );
-    const url = /listening on (http:\/\/\S+)/.exec(text)![1]!;
-    const apiKey = /(API-[A-Z0-9]+)/.exec(text)![1]!;
+    const node = runNodeForeground(inst);
+    children.push(node.child);
+    await waitFor('the node to listen and print its API key', () => node.url() && node.apiKey());
+    const url = node.url()!;
+    const apiKey = node.apiKey()!;
     const ping = async () => (await fetch(`${url}/api/octopusservernodes/ping`)).status;
     assert.equal(await ping(), 200);
 

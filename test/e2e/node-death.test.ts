@@ -1,33 +1,19 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CLI_ARGS } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engines.js';
 import { waitFor } from '../helpers/wait-for.js';
 import {
   api,
   createServiceInstance,
   deployScript,
+  runNodeForeground,
   type ServiceInstance,
   taskLog,
   taskState,
 } from './service-helpers.js';
-
-/** `cuttle run` in the foreground; collects its output. */
-function runNode(inst: ServiceInstance) {
-  const child = spawn(process.execPath, [...CLI_ARGS, 'run', '--instance', inst.name], {
-    cwd: inst.home,
-    env: { ...process.env, ...inst.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const url = () => /listening on (http:\/\/\S+)/.exec(output)?.[1];
-  return { child, output: () => output, url };
-}
 
 function alive(pid: number): boolean {
   try {
@@ -54,13 +40,11 @@ describe('a node killed inside a step', () => {
   it('SIGKILL: the script is gone, and on restart the task is Failed ("redeploy to retry"), not re-run', async () => {
     inst = await createServiceInstance('sqlite', 'death');
     const marks = path.join(tempDir('death-marks'), 'runs');
-    const first = runNode(inst);
+    const first = runNodeForeground(inst);
     children.push(first.child);
-    const text = await waitFor('the node to listen and print its API key', () =>
-      first.url() && /API-[A-Z0-9]+/.test(first.output()) ? first.output() : undefined,
-    );
+    await waitFor('the node to listen and print its API key', () => first.url() && first.apiKey());
     const url = first.url()!;
-    const apiKey = /(API-[A-Z0-9]+)/.exec(text)![1]!;
+    const apiKey = first.apiKey()!;
     const script = `echo "$$" >> '${marks}'; while true; do echo tick; sleep 0.2; done`;
     const taskId = await deployScript(url, apiKey, script, 'death');
     const scriptPid = await waitFor('the script to start', () =>
@@ -71,7 +55,7 @@ describe('a node killed inside a step', () => {
     first.child.kill('SIGKILL');
     await waitFor(`the script ${scriptPid} to die with its node`, () => !alive(scriptPid));
 
-    const second = runNode(inst);
+    const second = runNodeForeground(inst);
     children.push(second.child);
     const url2 = await waitFor('the restarted node to listen', () => second.url());
     await waitFor(

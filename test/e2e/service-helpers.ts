@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Engine } from '../../src/config/connection-string.js';
 import { bashSteps } from '../helpers/bash-step.js';
-import { runCli } from '../helpers/cli.js';
+import { CLI_ARGS, runCli } from '../helpers/cli.js';
 import { type TestDatabase, tempDir, testDatabase } from '../helpers/engines.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -160,4 +161,23 @@ export async function dbTaskState(inst: ServiceInstance, taskId: string): Promis
   } finally {
     await storage.close();
   }
+}
+
+/** `cuttle run` of the instance in the foreground, as `npm start` runs it: its output and URL as they come. */
+export function runNodeForeground(inst: ServiceInstance) {
+  const child = spawn(process.execPath, [...CLI_ARGS, 'run', '--instance', inst.name], {
+    cwd: inst.home,
+    env: { ...process.env, ...inst.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  return {
+    child,
+    output: () => output,
+    url: () => /listening on (http:\/\/\S+)/.exec(output)?.[1],
+    /** The first-start administrator's API key, once printed. */
+    apiKey: () => /(API-[A-Z0-9]+)/.exec(output)?.[1],
+  };
 }

@@ -1,34 +1,26 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openStorage } from '../../src/storage/storage.js';
 import { registerNode } from '../../src/tasks/node-registry.js';
-import { CLI_ARGS } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { createServiceInstance, type ServiceInstance } from './service-helpers.js';
+import { createServiceInstance, runNodeForeground, type ServiceInstance } from './service-helpers.js';
 
 /** `cuttle run` until it exits or listens (then it is killed): its exit code and output. */
 async function startNode(
   inst: ServiceInstance,
 ): Promise<{ code: number | null; listened: boolean; output: string }> {
-  const child = spawn(process.execPath, [...CLI_ARGS, 'run', '--instance', inst.name], {
-    cwd: inst.home,
-    env: { ...process.env, ...inst.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
+  const node = runNodeForeground(inst);
+  const { child } = node;
   let code: number | null | undefined;
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
   child.on('exit', (c) => (code = c));
-  await waitFor('the node to exit or listen', () => code !== undefined || /listening on http/.test(output));
+  await waitFor('the node to exit or listen', () => code !== undefined || node.url() !== undefined);
   const listened = code === undefined;
   if (listened) {
     child.kill('SIGINT');
     await waitFor('the node to stop', () => code !== undefined);
   }
-  return { code: code ?? null, listened, output };
+  return { code: code ?? null, listened, output: node.output() };
 }
 
 /** SQLite serves one node: a second one is refused, with the move that makes several possible. */
