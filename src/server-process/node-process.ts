@@ -15,12 +15,7 @@ import { nowIso } from '../lib/clock.js';
 import { PreconditionError } from '../lib/errors.js';
 import { createServerLogger } from '../server/server-logger.js';
 import type { Storage } from '../storage/storage.js';
-import {
-  assertNodeNotRetired,
-  assertOnlyNode,
-  markNodeStopped,
-  registerNode,
-} from '../tasks/node-registry.js';
+import { markNodeStopped, registerNode } from '../tasks/node-registry.js';
 import { TaskExecutor } from '../tasks/task-executor.js';
 import { sweepWorkFolders } from '../tasks/work-folders.js';
 import { type CoreServices, coreServices } from './core-bindings.js';
@@ -156,13 +151,11 @@ async function prepareDatabase(
   services: CoreServices,
   allowRetired: boolean | undefined,
 ): Promise<InitialAdmin> {
-  // a retired node is told so first; then, on SQLite, that another node runs
-  await assertNodeNotRetired(storage.db, inst.config.nodeName, { allowRetired });
-  await assertOnlyNode(storage.db, inst.config.nodeName, storage.capabilities, inst.name);
   await registerNode(storage.db, {
     nodeId: inst.config.nodeName,
     taskCap: inst.config.taskCap,
     allowRetired,
+    singleNode: { engine: storage.capabilities, instanceName: inst.name },
   });
   await services.ensureSeedData(storage.db);
   return services.ensureInitialAdmin(storage.db);

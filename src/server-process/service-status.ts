@@ -1,8 +1,8 @@
 import { type Instance, type InstanceRef, loadInstance } from '../admin/instance-context.js';
 import type { ReplicaMarker } from '../admin/replicate/make-replica.js';
+import { tasksOnNode } from '../core/node-drain-wait.js';
 import { getMetaJson, META } from '../storage/repositories/metadata-repository.js';
 import { openStorage } from '../storage/storage.js';
-import { ACTIVE_STATES } from '../tasks/task-rows.js';
 import { readNodeState, runningPid } from './run-files.js';
 
 export interface ServiceStatus {
@@ -29,12 +29,7 @@ export async function nodeTaskCounts(
   try {
     const storage = await openStorage(inst.target);
     try {
-      const rows = await storage.db
-        .selectFrom('server_tasks')
-        .select('id')
-        .where('node_id', '=', inst.config.nodeName)
-        .where('state', 'in', ACTIVE_STATES)
-        .execute();
+      const taskIds = await tasksOnNode(storage.db, inst.config.nodeName);
       const node = await storage.db
         .selectFrom('server_nodes')
         .select(['draining', 'status'])
@@ -43,9 +38,9 @@ export async function nodeTaskCounts(
       const replica = await getMetaJson<ReplicaMarker>(storage.db, META.replica);
       return {
         replica,
-        runningTasks: rows.length,
+        runningTasks: taskIds.length,
         draining: node?.status === 'live' && !!Number(node.draining),
-        taskIds: rows.map((r) => r.id),
+        taskIds,
       };
     } finally {
       await storage.close();

@@ -78,11 +78,18 @@ export interface NodeRegistration {
   nodeId: string;
   taskCap: number;
   allowRetired?: boolean;
+  /** The engine and instance, for the single-node rule (assertOnlyNode); without it, not checked. */
+  singleNode?: { engine: { displayName: string; multiNode: boolean }; instanceName: string };
 }
 
-/** Marks this node live (creating its row on first start), after refusing a retired node. */
+/**
+ * Marks this node live (creating its row on first start), after refusing a retired node and then,
+ * on an engine that serves one node, a second live one.
+ */
 export async function registerNode(db: Kysely<Database>, reg: NodeRegistration): Promise<void> {
   await assertNodeNotRetired(db, reg.nodeId, { allowRetired: reg.allowRetired });
+  if (reg.singleNode)
+    await assertOnlyNode(db, reg.nodeId, reg.singleNode.engine, reg.singleNode.instanceName);
   const now = nowIso();
   const values = {
     name: reg.nodeId,

@@ -10,12 +10,14 @@ import { out, outFields, outJson, outTable } from '../output.js';
 
 type NodeResource = Awaited<ReturnType<typeof getNodeResource>>;
 
+const stateOf = (n: NodeResource) => (n.IsOffline ? 'offline' : n.IsDraining ? 'draining' : 'online');
+
 function showNode(n: NodeResource): void {
   outFields([
     ['Node', n.Name],
     ['Host', n.Host],
     ['Version', n.Version],
-    ['State', n.IsOffline ? 'offline' : n.IsDraining ? 'draining' : 'online'],
+    ['State', stateOf(n)],
     ['Last seen', n.LastSeen],
     ['Task cap', n.MaxConcurrentTasks],
     ['Running tasks', n.RunningTasks],
@@ -61,7 +63,7 @@ export function register(program: Command) {
             ['NODE', 'STATE', 'LAST SEEN', 'TASKS', 'CAP', 'VERSION'],
             nodes.map((n) => [
               n.Name,
-              n.IsOffline ? 'offline' : n.IsDraining ? 'draining' : 'online',
+              stateOf(n),
               n.LastSeen,
               n.RunningTasks,
               n.MaxConcurrentTasks,

@@ -153,6 +153,19 @@ export function BackupsPage() {
             {verified.ChecksFailed} failed; {verified.TotalRows} rows in {verified.Tables.length} tables;
             master key: {verified.MasterKey}.
           </p>
+          {verified.NonPortableValues.length > 0 && (
+            <>
+              <p>
+                Restorable, but not to {verified.NotRestorableTo.join(' or ')}: old values those engines
+                cannot store.
+              </p>
+              <ul>
+                {verified.NonPortableValues.map((v) => (
+                  <li key={v}>{v}</li>
+                ))}
+              </ul>
+            </>
+          )}
           {verified.Problems.length > 0 && (
             <ul>
               {verified.Problems.map((p) => (
