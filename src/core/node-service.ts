@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { NotFoundError } from '../lib/errors.js';
 import { getMetaJson, setMeta } from '../storage/repositories/metadata-repository.js';
 import type { Database } from '../storage/schema/database-types.js';
-import { NODE_GONE_MS } from '../tasks/task-lease.js';
+import { NODE_GONE_MS } from '../tasks/lease-timing.js';
 import { type Actor, eventActor, requireAdministrator } from './actor.js';
 import { writeEvent } from './event-service.js';
 

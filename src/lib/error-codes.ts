@@ -360,6 +360,10 @@ export const ERROR_CODES = {
     'One or more steps of the deployment failed; the task log says which.',
   ),
   ID_CONTENTION: spec('runtime', 'Ids could not be reserved because other writers kept taking them; retry.'),
+  TASK_LEASE_LOST: spec(
+    'runtime',
+    'A node wrote as the owner of a task whose lease had run out or that another node had taken; the database refused it.',
+  ),
   TASK_NOT_CANCELLABLE: spec('conflict', 'The task has already finished.'),
   API_KEY_NOT_FOUND: spec('not-found', 'The user has no API key with that id.'),
   RELEASE_NOT_FOUND: spec('not-found', 'The release does not exist in the space.'),

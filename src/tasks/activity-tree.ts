@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { nowIso } from '../lib/clock.js';
 import type { Database } from '../storage/schema/database-types.js';
+import { LeaseLostError, ownedBy, type TaskFence } from './task-fence.js';
 import type { Activities, ActivityStatus } from './task-types.js';
 
 /** One node of the task's activity tree, as stored in `server_tasks.activity_json` (a flat array). */
@@ -24,12 +25,15 @@ export class ActivityTree implements Activities {
   private readonly nodes = new Map<string, ActivityNode>();
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
+  private lost = false;
 
   constructor(
     private readonly db: Kysely<Database>,
     readonly taskId: string,
     rootName: string,
     existing: ActivityNode[] = [],
+    /** The claim the tree is written under (task-fence.ts): a write it lost is refused and told once. */
+    private readonly owner?: { fence: TaskFence; onLeaseLost: (err: LeaseLostError) => void },
   ) {
     for (const n of existing) this.nodes.set(n.Id, n);
     const root = this.nodes.get(taskId);
@@ -99,11 +103,18 @@ export class ActivityTree implements Activities {
     this.timer = undefined;
     const json = JSON.stringify(this.toJSON());
     const run = this.chain.then(async () => {
-      await this.db
+      const owner = this.owner;
+      const r = await this.db
         .updateTable('server_tasks')
         .set({ activity_json: json })
-        .where('id', '=', this.taskId)
-        .execute();
+        .where(owner ? ownedBy(owner.fence) : (eb) => eb('id', '=', this.taskId))
+        .executeTakeFirst();
+      if (owner && Number(r.numUpdatedRows) !== 1) {
+        const err = new LeaseLostError(owner.fence);
+        if (!this.lost) owner.onLeaseLost(err);
+        this.lost = true;
+        throw err;
+      }
     });
     this.chain = run.catch(() => {});
     return run;

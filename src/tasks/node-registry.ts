@@ -5,7 +5,9 @@ import { PreconditionError } from '../lib/errors.js';
 import { CUTTLE_VERSION } from '../lib/version.js';
 import { nextChangeNumber } from '../storage/repositories/id-allocator.js';
 import type { Database } from '../storage/schema/database-types.js';
-import { NODE_GONE_MS } from './task-lease.js';
+import { NODE_GONE_MS } from './lease-timing.js';
+
+export { NODE_HEARTBEAT_MS } from './lease-timing.js';
 
 /**
  * This node's row in `server_nodes`. Status: 'live' while running, 'stopped' after a clean exit,
@@ -13,7 +15,6 @@ import { NODE_GONE_MS } from './task-lease.js';
  * does that to the old node): a retired node refuses to start, so a forgotten old server cannot
  * come back and claim tasks against the moved database.
  */
-export const NODE_HEARTBEAT_MS = 5_000;
 
 export type NodeStatus = 'live' | 'stopped' | 'retired';
 

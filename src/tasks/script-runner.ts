@@ -153,7 +153,9 @@ export async function runScript(input: RunScriptInput): Promise<{ exitCode: numb
     const stop = (why: 'abort' | 'timeout') => {
       if (stopping || !pid) return;
       stopping = why;
-      void killGroup(pid, child);
+      // A node that lost the task's lease gives no grace: the lease is running out (task-fence.ts).
+      const lost = (input.signal?.reason as { why?: string } | undefined)?.why === 'leaseLost';
+      void killGroup(pid, child, lost ? 0 : KILL_GRACE_MS);
     };
     const onAbort = () => stop('abort');
     input.signal?.addEventListener('abort', onAbort, { once: true });
@@ -211,13 +213,14 @@ function groupAlive(pgid: number): boolean {
 }
 
 /** SIGTERM to the whole group, SIGKILL to what is left after the grace period. */
-async function killGroup(pgid: number, child: ChildProcess): Promise<void> {
+async function killGroup(pgid: number, child: ChildProcess, graceMs: number): Promise<void> {
+  const first = graceMs > 0 ? 'SIGTERM' : 'SIGKILL';
   try {
-    process.kill(-pgid, 'SIGTERM');
+    process.kill(-pgid, first);
   } catch {
-    child.kill('SIGTERM');
+    child.kill(first);
   }
-  const deadline = Date.now() + KILL_GRACE_MS;
+  const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && groupAlive(pgid)) await sleep(100);
   if (groupAlive(pgid)) {
     try {

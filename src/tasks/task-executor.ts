@@ -2,11 +2,13 @@ import type { MasterKey } from '../crypto/master-key.js';
 import { TypedEmitter } from '../lib/typed-emitter.js';
 import type { Storage } from '../storage/storage.js';
 import type { ExecutorEvents } from './executor-events.js';
-import { heartbeatNode, NODE_HEARTBEAT_MS } from './node-registry.js';
+import { LEASE_MS, type LeaseTiming, leaseTiming } from './lease-timing.js';
+import { heartbeatNode } from './node-registry.js';
 import { claimTasks } from './task-claim.js';
-import { cancelRequested, LEASE_MS, renewLeases, sweepExpiredLeases } from './task-lease.js';
+import type { TaskFence } from './task-fence.js';
+import { cancelRequested, renewLeases, sweepExpiredLeases } from './task-lease.js';
 import { taskEvents } from './task-queue.js';
-import { type AbortCause, runClaimedTask, TaskAbort } from './task-runner.js';
+import { type AbortCause, claimFence, runClaimedTask, TaskAbort } from './task-runner.js';
 import type { TaskRecord, TaskState } from './task-types.js';
 
 export interface ExecutorOptions {
@@ -33,14 +35,19 @@ export interface ExecutorOptions {
 
 interface Running {
   task: TaskRecord;
+  fence: TaskFence;
   controller: AbortController;
   done: Promise<unknown>;
+  /** performance.now() by which the lease runs out, as far as this node knows: the last renewal it saw succeed. */
+  leaseValidUntil: number;
 }
 
 /**
  * Claims and runs tasks on this node. It wakes at once on an in-process enqueue and polls as a
- * backstop; renews the leases of what it runs every lease/3; checks for cancel requests every
- * second; sweeps expired leases of dead nodes; and drains: stop claiming, let running tasks end.
+ * backstop; renews the leases of what it runs every lease/3, and gives a task up itself (its
+ * scripts killed, its writes refused) when a quarter of the lease is all that is left since the
+ * last renewal that succeeded (lease-timing.ts); checks for cancel requests every second; sweeps
+ * leases that ran out; and drains: stop claiming, let running tasks end.
  * Each step is announced on `events` (executor-events.ts), so a watcher waits for what happened
  * instead of for time to pass.
  */
@@ -56,6 +63,7 @@ export class TaskExecutor {
   private claimRound: Promise<void> = Promise.resolve();
   private taskCap: number;
   private readonly o: Required<Omit<ExecutorOptions, 'taskTimeoutMs'>> & { taskTimeoutMs?: number };
+  private readonly timing: LeaseTiming;
   private readonly onWake = () => this.tick();
   private readonly onCancel = (id: string) => this.abortTask(id, 'cancel');
 
@@ -64,7 +72,7 @@ export class TaskExecutor {
       pollMs: 1000,
       leaseMs: LEASE_MS,
       cancelPollMs: 1000,
-      sweepMs: 15_000,
+      sweepMs: leaseTiming(opts.leaseMs ?? LEASE_MS).sweepEveryMs,
       maxAttempts: 3,
       nodeHeartbeat: false,
       keepWorkFolders: false,
@@ -73,6 +81,7 @@ export class TaskExecutor {
       ...opts,
     };
     this.taskCap = opts.taskCap;
+    this.timing = leaseTiming(this.o.leaseMs);
     this.events = new TypedEmitter<ExecutorEvents>(this.o.onError);
   }
 
@@ -98,6 +107,7 @@ export class TaskExecutor {
     if (this.started) return;
     this.started = true;
     await sweepExpiredLeases(this.o.storage.db, {
+      nowSql: this.o.storage.capabilities.nowTimestampSql,
       ownNodeId: this.o.nodeId,
       maxAttempts: this.o.maxAttempts,
     });
@@ -105,9 +115,10 @@ export class TaskExecutor {
     taskEvents.on('cancel', this.onCancel);
     this.every(this.o.pollMs, () => this.tick());
     this.every(this.o.cancelPollMs, () => this.pollCancels());
-    this.every(Math.floor(this.o.leaseMs / 3), () => this.renew());
+    this.every(this.timing.renewEveryMs, () => this.renew());
+    this.every(Math.min(1_000, this.timing.watchdogFeedMs), () => this.giveUpExpiring());
     this.every(this.o.sweepMs, () => this.sweep());
-    if (this.o.nodeHeartbeat) this.every(NODE_HEARTBEAT_MS, () => this.heartbeat());
+    if (this.o.nodeHeartbeat) this.every(this.timing.heartbeatMs, () => this.heartbeat());
     this.tick();
   }
 
@@ -179,6 +190,7 @@ export class TaskExecutor {
       return;
     }
     this.claiming = true;
+    const claimedAt = performance.now();
     this.claimRound = claimTasks(this.o.storage, {
       nodeId: this.o.nodeId,
       limit: free,
@@ -186,7 +198,7 @@ export class TaskExecutor {
     })
       .then((tasks) => {
         if (tasks.length) this.events.emit('claimed', { nodeId, taskIds: tasks.map((t) => t.id) });
-        for (const t of tasks) this.launch(t);
+        for (const t of tasks) this.launch(t, claimedAt + this.o.leaseMs);
         if (tasks.length === free) this.claimAgain = true;
         this.events.emit('polled', { nodeId, claimed: tasks.length });
       })
@@ -200,8 +212,9 @@ export class TaskExecutor {
       });
   }
 
-  private launch(task: TaskRecord): void {
+  private launch(task: TaskRecord, leaseValidUntil: number): void {
     const controller = new AbortController();
+    const fence = claimFence({ storage: this.o.storage, nodeId: this.o.nodeId }, task);
     const timeout = this.o.taskTimeoutMs
       ? setTimeout(() => this.abortTask(task.id, 'timeout'), this.o.taskTimeoutMs)
       : undefined;
@@ -228,7 +241,7 @@ export class TaskExecutor {
         this.events.emit('finished', state ? { ...ended, state } : ended);
         this.tick();
       });
-    this.running.set(task.id, { task, controller, done });
+    this.running.set(task.id, { task, fence, controller, done, leaseValidUntil });
     this.events.emit('launched', {
       nodeId: this.o.nodeId,
       taskId: task.id,
@@ -244,14 +257,41 @@ export class TaskExecutor {
       this.abortTask(id, 'cancel');
   }
 
-  /** A task whose lease we lost (swept after a long outage) runs elsewhere now: stop our copy. */
+  /** A task whose lease we lost (it ran out, or the task was swept) is no longer ours: stop our copy. */
   private async renew(): Promise<void> {
-    const lost = await renewLeases(this.o.storage.db, this.o.nodeId, this.runningTaskIds, this.o.leaseMs);
-    for (const id of lost) this.abortTask(id, 'shutdown');
+    const runs = [...this.running.values()];
+    if (!runs.length) return;
+    const sentAt = performance.now();
+    const lost = new Set(
+      await renewLeases(
+        this.o.storage.db,
+        runs.map((r) => r.fence),
+        this.o.leaseMs,
+      ),
+    );
+    for (const r of runs) {
+      if (lost.has(r.task.id)) this.abortTask(r.task.id, 'leaseLost');
+      else r.leaseValidUntil = Math.max(r.leaseValidUntil, sentAt + this.o.leaseMs);
+    }
+  }
+
+  /**
+   * A task whose lease this node could not renew in time is given up before the lease runs out:
+   * its scripts are killed at once and its writes are refused from then on (task-fence.ts), so
+   * when another node resolves it, nothing of this run is still going.
+   */
+  private giveUpExpiring(): void {
+    const now = performance.now();
+    for (const r of this.running.values()) {
+      if (r.leaseValidUntil - now <= this.timing.giveUpMarginMs) this.abortTask(r.task.id, 'leaseLost');
+    }
   }
 
   private async sweep(): Promise<void> {
-    await sweepExpiredLeases(this.o.storage.db, { maxAttempts: this.o.maxAttempts });
+    await sweepExpiredLeases(this.o.storage.db, {
+      nowSql: this.o.storage.capabilities.nowTimestampSql,
+      maxAttempts: this.o.maxAttempts,
+    });
     this.tick();
   }
 

@@ -1,45 +1,39 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { isoAfter, nowIso } from '../lib/clock.js';
 import { nextChangeNumber } from '../storage/repositories/id-allocator.js';
 import type { Database } from '../storage/schema/database-types.js';
 import { ActivityTree } from './activity-tree.js';
 import { notifyTaskStateChange } from './handler-registry.js';
+import { LEASE_MS } from './lease-timing.js';
+import { ownedBy, type TaskFence } from './task-fence.js';
 import { ACTIVE_STATES, toTaskRecord } from './task-rows.js';
 
-/** A lease is 60 s and renewed every 20 s: two renewals may fail (a database blip) before it runs out. */
-export const LEASE_MS = 60_000;
-/** A node whose heartbeat (every 5 s) is older than this is gone: six missed beats. */
-export const NODE_GONE_MS = 30_000;
+export { LEASE_MS } from './lease-timing.js';
+
 /** A task whose node died is run again at most this many times in all, then failed. */
 const DEFAULT_MAX_ATTEMPTS = 3;
 
 /**
- * Extends the leases of tasks this node runs. Returns the ids whose lease is no longer ours.
- * No change number: a lease is coordination state, not data a catch-up copy has to carry.
+ * Extends the leases of the claims this node runs, each only while the claim still owns its task
+ * and its lease has not run out by the database's clock (task-fence.ts): a lease that ran out is
+ * not revived, because another node may be resolving the task already. Returns the task ids whose
+ * claim is lost. No change number: a lease is coordination state, not data a catch-up copy carries.
  */
 export async function renewLeases(
   db: Kysely<Database>,
-  nodeId: string,
-  taskIds: string[],
+  fences: TaskFence[],
   leaseMs = LEASE_MS,
 ): Promise<string[]> {
-  if (!taskIds.length) return [];
-  await db
-    .updateTable('server_tasks')
-    .set({ lease_until: isoAfter(leaseMs) })
-    .where('node_id', '=', nodeId)
-    .where('id', 'in', taskIds)
-    .where('state', 'in', ACTIVE_STATES)
-    .execute();
-  const ours = await db
-    .selectFrom('server_tasks')
-    .select('id')
-    .where('node_id', '=', nodeId)
-    .where('id', 'in', taskIds)
-    .where('state', 'in', ACTIVE_STATES)
-    .execute();
-  const held = new Set(ours.map((r) => r.id));
-  return taskIds.filter((id) => !held.has(id));
+  const lost: string[] = [];
+  for (const f of fences) {
+    const r = await db
+      .updateTable('server_tasks')
+      .set({ lease_until: isoAfter(leaseMs) })
+      .where(ownedBy(f))
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) lost.push(f.taskId);
+  }
+  return lost;
 }
 
 /** Of the tasks this node runs, those somebody asked to cancel. */
@@ -60,6 +54,8 @@ export async function cancelRequested(
 }
 
 export interface SweepOptions {
+  /** The database's clock (EngineCapabilities.nowTimestampSql): a lease runs out by its time. */
+  nowSql: string;
   maxAttempts?: number;
   /** Sweep this node's own active tasks whatever their lease: they belong to a previous run of it. */
   ownNodeId?: string;
@@ -72,34 +68,27 @@ export interface SweepResult {
 }
 
 /**
- * Gives back tasks whose node is gone: lease expired and no fresh heartbeat from the node (or the
- * node is this one, restarted). The rule, for deployments: a task that had not entered a step (no
+ * Gives back tasks whose lease ran out by the database's clock (or whose node is this one,
+ * restarted). The lease alone decides, not the node's heartbeat: a claim that could not renew
+ * has stopped its scripts and is refused every write as owner (task-fence.ts), so nothing of it
+ * runs any more, whether its node is dead, paused, cut off or only failing to renew. The rule, for deployments: a task that had not entered a step (no
  * action started) is requeued, until it has used its attempts; one that had is failed, with a
  * task-log line naming the node and the step, because running a deployment step twice is worse
  * than asking for a redeploy (the dead node's scripts were killed by their watchdog); a task whose
  * cancel was requested is Canceled. Every update is conditional on the row being
  * unchanged, so two nodes sweeping at once cannot both act on one task.
  */
-export async function sweepExpiredLeases(
-  db: Kysely<Database>,
-  opts: SweepOptions = {},
-): Promise<SweepResult> {
+export async function sweepExpiredLeases(db: Kysely<Database>, opts: SweepOptions): Promise<SweepResult> {
   const now = nowIso();
-  const goneBefore = new Date(Date.now() - NODE_GONE_MS).toISOString();
   const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  const liveNodes = db
-    .selectFrom('server_nodes')
-    .select('server_nodes.id')
-    .where('server_nodes.status', '=', 'live')
-    .where('server_nodes.last_seen', '>=', goneBefore);
   const rows = await db
     .selectFrom('server_tasks')
     .selectAll()
     .where('state', 'in', ACTIVE_STATES)
     .where((eb) => {
-      const expired = eb.and([
-        eb('lease_until', '<', now),
-        eb.or([eb('node_id', 'is', null), eb('node_id', 'not in', liveNodes)]),
+      const expired = eb.or([
+        eb('lease_until', 'is', null),
+        eb('lease_until', '<=', sql<string>`${sql.raw(opts.nowSql)}`),
       ]);
       return opts.ownNodeId ? eb.or([expired, eb('node_id', '=', opts.ownNodeId)]) : expired;
     })

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { TypedEmitter } from '../lib/typed-emitter.js';
 import type { Database, TaskLogChunkRow } from '../storage/schema/database-types.js';
+import { fencedWrite, LeaseLostError, type TaskFence } from './task-fence.js';
 import type { LogCategory, TaskLog } from './task-types.js';
 
 export const MASK = '********';
@@ -24,6 +25,13 @@ export interface TaskLogOptions {
   fresh?: boolean;
   /** Times the background flush and the lines; the real clock unless a test moves time. */
   clock?: Clock;
+  /**
+   * The claim the lines are written under: each flush is refused once the claim lost the task
+   * (task-fence.ts), and the writer then drops what it holds and writes nothing more.
+   */
+  fence?: TaskFence;
+  /** Told once when a flush was refused because the claim lost the task. */
+  onLeaseLost?: (err: LeaseLostError) => void;
 }
 
 interface PendingLine {
@@ -58,6 +66,8 @@ export class TaskLogWriter implements TaskLog {
     private nextSeq: number,
     readonly defaultActivityId: string,
     private readonly clock: Clock,
+    private readonly fence?: TaskFence,
+    private readonly onLeaseLost?: (err: LeaseLostError) => void,
   ) {}
 
   /**
@@ -66,7 +76,15 @@ export class TaskLogWriter implements TaskLog {
    */
   static async open(db: Kysely<Database>, taskId: string, opts: TaskLogOptions = {}): Promise<TaskLogWriter> {
     const make = (next: number) =>
-      new TaskLogWriter(db, taskId, next, opts.defaultActivityId ?? taskId, opts.clock ?? systemClock);
+      new TaskLogWriter(
+        db,
+        taskId,
+        next,
+        opts.defaultActivityId ?? taskId,
+        opts.clock ?? systemClock,
+        opts.fence,
+        opts.onLeaseLost,
+      );
     if (opts.fresh) return make(0);
     const r = await db
       .selectFrom('task_log_chunks')
@@ -149,11 +167,34 @@ export class TaskLogWriter implements TaskLog {
     this.pending = [];
     this.unwritten = rows;
     while (this.unwritten.length) {
-      await this.db.insertInto('task_log_chunks').values(this.unwritten.slice(0, INSERT_BATCH)).execute();
+      const batch = this.unwritten.slice(0, INSERT_BATCH);
+      try {
+        if (this.fence) {
+          await fencedWrite(this.db, this.fence, (trx) =>
+            trx.insertInto('task_log_chunks').values(batch).execute(),
+          );
+        } else {
+          await this.db.insertInto('task_log_chunks').values(batch).execute();
+        }
+      } catch (err) {
+        if (err instanceof LeaseLostError) this.leaseLost(err);
+        throw err;
+      }
       this.unwritten = this.unwritten.slice(INSERT_BATCH);
     }
     this.lastError = undefined;
     this.events.emit('flushed', { taskId: this.taskId, rows: rows.length });
+  }
+
+  /** The task is another claim's now: nothing this writer holds may land, and nothing more is taken. */
+  private leaseLost(err: LeaseLostError): void {
+    const first = !this.closed;
+    this.closed = true;
+    this.pending = [];
+    this.unwritten = [];
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    if (first) this.onLeaseLost?.(err);
   }
 
   private toChunks(lines: PendingLine[]): TaskLogChunkRow[] {

@@ -5,12 +5,12 @@ import { nextChangeNumber } from '../storage/repositories/id-allocator.js';
 import type { Storage } from '../storage/storage.js';
 import { ActivityTree } from './activity-tree.js';
 import { getTaskHandler, notifyTaskStateChange } from './handler-registry.js';
+import { ownedBy, type TaskFence } from './task-fence.js';
 import { TaskLogWriter } from './task-log-writer.js';
-import { ACTIVE_STATES } from './task-rows.js';
 import type { ActivityStatus, TaskRecord, TaskState } from './task-types.js';
 
 /** Why a running task's AbortController fired; decides its final state. */
-export type AbortCause = 'cancel' | 'shutdown' | 'timeout';
+export type AbortCause = 'cancel' | 'shutdown' | 'timeout' | 'leaseLost';
 
 export class TaskAbort extends Error {
   constructor(readonly why: AbortCause) {
@@ -19,7 +19,9 @@ export class TaskAbort extends Error {
         ? 'The task was canceled.'
         : why === 'timeout'
           ? 'The task ran longer than its time limit.'
-          : 'The node running the task was stopped.',
+          : why === 'leaseLost'
+            ? 'The node running the task could not renew its lease in time (database unreachable or the node paused), so it stopped the task: the node that resolves it says what happens next.'
+            : 'The node running the task was stopped.',
     );
     this.name = 'TaskAbort';
   }
@@ -51,8 +53,9 @@ const ROOT_STATUS: Record<string, ActivityStatus> = {
 
 /**
  * Runs one claimed task to its end and records the end: final state, completed time, error
- * message, activity tree, last log lines. The row is updated only while this node still holds
- * the task (node_id and an active state), so a task the sweeper gave away is not overwritten.
+ * message, activity tree, last log lines. Every write is fenced (task-fence.ts): the row is
+ * updated only while this claim still holds the task and its lease has not run out, so a task the
+ * sweeper gave away is not overwritten, and a claim that lost its lease aborts itself.
  * It never throws: every failure becomes the task's outcome.
  */
 export async function runClaimedTask(
@@ -65,10 +68,14 @@ export async function runClaimedTask(
   let log: TaskLogWriter | undefined;
   let activities: ActivityTree | undefined;
   let outcome: Outcome;
+  const fence = claimFence(deps, task);
+  const onLeaseLost = () => {
+    if (!controller.signal.aborted) controller.abort(new TaskAbort('leaseLost'));
+  };
   try {
     // A first attempt has no earlier log to continue: skip the max(seq) lookup.
-    log = await TaskLogWriter.open(db, task.id, { fresh: task.attempts <= 1 });
-    activities = new ActivityTree(db, task.id, task.description || task.name);
+    log = await TaskLogWriter.open(db, task.id, { fresh: task.attempts <= 1, fence, onLeaseLost });
+    activities = new ActivityTree(db, task.id, task.description || task.name, [], { fence, onLeaseLost });
     log.write('Verbose', `${task.name} started on node ${deps.nodeId} (attempt ${task.attempts}).`);
     const handler = getTaskHandler(task.kind);
     if (!handler)
@@ -94,13 +101,24 @@ export async function runClaimedTask(
   }
   if (log && outcome.error) outcome.error = log.maskText(outcome.error);
   if (log && outcome.more) outcome.more = outcome.more.map((m) => log!.maskText(m));
-  return record(deps, task, outcome, log, activities);
+  return record(deps, fence, task, outcome, log, activities);
+}
+
+/** The fencing token of this run: the claim's epoch is the attempt number the claim gave it. */
+export function claimFence(deps: Pick<RunDeps, 'storage' | 'nodeId'>, task: TaskRecord): TaskFence {
+  return {
+    taskId: task.id,
+    nodeId: deps.nodeId,
+    epoch: task.attempts,
+    nowSql: deps.storage.capabilities.nowTimestampSql,
+  };
 }
 
 function aborted(reason: unknown): Outcome {
   const cause = reason instanceof TaskAbort ? reason.why : 'cancel';
   const message = reason instanceof TaskAbort ? reason.message : 'The task was canceled.';
-  return { state: cause === 'timeout' ? 'TimedOut' : 'Canceled', error: message, warnings: true };
+  const state = cause === 'timeout' ? 'TimedOut' : cause === 'leaseLost' ? 'Failed' : 'Canceled';
+  return { state, error: message, warnings: true };
 }
 
 function failed(err: unknown): Outcome {
@@ -117,6 +135,7 @@ function failed(err: unknown): Outcome {
 
 async function record(
   deps: RunDeps,
+  fence: TaskFence,
   task: TaskRecord,
   outcome: Outcome,
   log: TaskLogWriter | undefined,
@@ -152,9 +171,7 @@ async function record(
         ...(activities ? { activity_json: JSON.stringify(activities.toJSON()) } : {}),
         change_number: await nextChangeNumber(db),
       })
-      .where('id', '=', task.id)
-      .where('node_id', '=', deps.nodeId)
-      .where('state', 'in', ACTIVE_STATES)
+      .where(ownedBy(fence))
       .executeTakeFirst();
   });
   if (Number(r.numUpdatedRows) === 1) {

@@ -6,6 +6,7 @@ import { registerNode } from '../../src/tasks/node-registry.js';
 import { claimTasks } from '../../src/tasks/task-claim.js';
 import { renewLeases } from '../../src/tasks/task-lease.js';
 import { enqueueTask, requestCancel } from '../../src/tasks/task-queue.js';
+import { claimFence } from '../../src/tasks/task-runner.js';
 import { ENGINES } from '../helpers/engines.js';
 import { openTestStorage, type TestStorage } from './task-test-helpers.js';
 
@@ -44,7 +45,7 @@ for (const engine of ENGINES) {
       assert.equal(claimed?.id, id);
       assert.ok(tasksVersion() > v, 'claim');
       v = tasksVersion();
-      await renewLeases(t.storage.db, 'n1', [id], 60_000);
+      await renewLeases(t.storage.db, [claimFence({ storage: t.storage, nodeId: 'n1' }, claimed!)], 60_000);
       assert.ok(tasksVersion() > v, 'lease renewal');
       v = tasksVersion();
       await requestCancel(t.storage.db, id);

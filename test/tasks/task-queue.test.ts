@@ -6,6 +6,8 @@ import { registerNode } from '../../src/tasks/node-registry.js';
 import { claimTasks } from '../../src/tasks/task-claim.js';
 import { cancelRequested, renewLeases, sweepExpiredLeases } from '../../src/tasks/task-lease.js';
 import { enqueueTask, requestCancel } from '../../src/tasks/task-queue.js';
+import { claimFence } from '../../src/tasks/task-runner.js';
+import type { TaskRecord } from '../../src/tasks/task-types.js';
 import { ENGINES } from '../helpers/engines.js';
 import { openTestStorage, type TestStorage } from './task-test-helpers.js';
 
@@ -137,41 +139,60 @@ for (const engine of ENGINES) {
       }
     });
 
-    it('renews leases only for tasks the node still holds', async () => {
+    const fenceOf = (task: TaskRecord, nodeId = 'n1') => claimFence({ storage: t.storage, nodeId }, task);
+    const sweep = (opts: { maxAttempts: number; ownNodeId?: string }) =>
+      sweepExpiredLeases(t.storage.db, { nowSql: t.storage.capabilities.nowTimestampSql, ...opts });
+
+    it('renews leases only for claims that still hold their task, and never one that ran out', async () => {
       await clear();
       const a = await enqueueTask(t.storage.db, input('a'));
-      await claimTasks(t.storage, { nodeId: 'n1', limit: 1, leaseMs: 1_000 });
+      const [claim] = await claimTasks(t.storage, { nodeId: 'n1', limit: 1, leaseMs: 5_000 });
       const before = (await row(a)).lease_until!;
-      assert.deepEqual(await renewLeases(t.storage.db, 'n1', [a], 60_000), []);
+      assert.deepEqual(await renewLeases(t.storage.db, [fenceOf(claim!)], 60_000), []);
       assert.ok((await row(a)).lease_until! > before);
-      assert.deepEqual(await renewLeases(t.storage.db, 'n2', [a], 60_000), [a], 'not n2s task');
+      assert.deepEqual(await renewLeases(t.storage.db, [fenceOf(claim!, 'n2')], 60_000), [a], 'not n2s task');
+      const stale = { ...fenceOf(claim!), epoch: claim!.attempts - 1 };
+      assert.deepEqual(await renewLeases(t.storage.db, [stale], 60_000), [a], 'an earlier claim of it');
+      await t.storage.db
+        .updateTable('server_tasks')
+        .set({ lease_until: new Date(Date.now() - 1_000).toISOString() })
+        .where('id', '=', a)
+        .execute();
+      assert.deepEqual(await renewLeases(t.storage.db, [fenceOf(claim!)], 60_000), [a], 'ran out');
     });
 
-    it('sweeps expired leases of gone nodes: requeue, then fail after max attempts', async () => {
+    it('sweeps tasks whose lease ran out, whatever their node: requeue, then fail after max attempts', async () => {
       await clear();
       await registerNode(t.storage.db, { nodeId: 'alive', taskCap: 5 });
       const dead = await enqueueTask(t.storage.db, input('dead'));
       await claimTasks(t.storage, { nodeId: 'gone-node', limit: 1, leaseMs: -1_000 });
-      const live = await enqueueTask(t.storage.db, input('live'));
+      const held = await enqueueTask(t.storage.db, input('held'));
+      await claimTasks(t.storage, { nodeId: 'alive', limit: 1, leaseMs: 60_000 });
+      const lapsed = await enqueueTask(t.storage.db, input('lapsed'));
       await claimTasks(t.storage, { nodeId: 'alive', limit: 1, leaseMs: -1_000 });
 
-      const r1 = await sweepExpiredLeases(t.storage.db, { maxAttempts: 2 });
-      assert.deepEqual(r1.requeued, [dead]);
-      assert.equal((await row(live)).state, 'Executing', 'a live node keeps its task even past the lease');
+      const r1 = await sweep({ maxAttempts: 2 });
+      assert.deepEqual(
+        r1.requeued.sort(),
+        [dead, lapsed].sort(),
+        'a live node that could not renew loses it too',
+      );
+      assert.equal((await row(held)).state, 'Executing', 'a lease that has not run out keeps its task');
       const rq = await row(dead);
       assert.equal(rq.state, 'Queued');
       assert.equal(rq.node_id, null);
 
+      await t.storage.db.deleteFrom('server_tasks').where('id', '=', lapsed).execute();
       await claimTasks(t.storage, { nodeId: 'gone-node', limit: 1, leaseMs: -1_000 });
-      const r2 = await sweepExpiredLeases(t.storage.db, { maxAttempts: 2 });
+      const r2 = await sweep({ maxAttempts: 2 });
       assert.deepEqual(r2.failed, [dead]);
       const rf = await row(dead);
       assert.equal(rf.state, 'Failed');
       assert.match(rf.error_message!, /stopped responding/);
       assert.ok(rf.completed_time);
 
-      const own = await sweepExpiredLeases(t.storage.db, { ownNodeId: 'alive', maxAttempts: 5 });
-      assert.deepEqual(own.requeued, [live], "a restarted node takes back its previous run's tasks");
+      const own = await sweep({ ownNodeId: 'alive', maxAttempts: 5 });
+      assert.deepEqual(own.requeued, [held], "a restarted node takes back its previous run's tasks");
     });
 
     it('a task whose dead node had entered a step is failed, not re-run, naming node and step in its log', async () => {
@@ -205,7 +226,7 @@ for (const engine of ENGINES) {
         .where('id', '=', skippedOnly)
         .execute();
 
-      const r = await sweepExpiredLeases(t.storage.db, { maxAttempts: 5 });
+      const r = await sweep({ maxAttempts: 5 });
       assert.deepEqual(r.failed, [inStep]);
       assert.deepEqual(r.requeued, [skippedOnly], 'no script had started: run it again');
       const failed = await row(inStep);

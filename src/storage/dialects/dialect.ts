@@ -63,6 +63,13 @@ export interface EngineCapabilities {
    * engine. False for SQLite, a file with one writer: a second node is refused at start.
    */
   readonly multiNode: boolean;
+  /**
+   * The database server's current time, as the canonical timestamp text every `timestamp` column
+   * holds (24 characters, UTC, milliseconds: what nowIso() writes). Task fencing compares leases
+   * with the database's clock at the moment the statement runs, not with a time the writer computed
+   * before (a node paused in between would pass a stale check).
+   */
+  readonly nowTimestampSql: string;
 }
 
 /**

@@ -13,4 +13,5 @@ export const mysqlCapabilities: EngineCapabilities = {
   nonPortableText: (c) => `INSTR(${c}, CHAR(0)) > 0`,
   holdsText: { nul: true, shortTextMax: 255 },
   multiNode: true,
+  nowTimestampSql: `CONCAT(SUBSTRING(DATE_FORMAT(UTC_TIMESTAMP(3), '%Y-%m-%dT%H:%i:%s.%f'), 1, 23), 'Z')`,
 };

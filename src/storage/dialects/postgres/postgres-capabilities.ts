@@ -14,4 +14,6 @@ export const postgresCapabilities: EngineCapabilities = {
   nonPortableText: (c, max) => (max ? `char_length(${c}) > ${max}` : undefined),
   holdsText: { nul: false },
   multiNode: true,
+  // COLLATE: timestamp columns are COLLATE "C", and a comparison of two implicit collations fails
+  nowTimestampSql: `(to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') COLLATE "C")`,
 };

@@ -15,4 +15,5 @@ export const sqliteCapabilities: EngineCapabilities = {
   nonPortableText: (c, max) => `(instr(${c}, char(0)) > 0${max ? ` OR length(${c}) > ${max}` : ''})`,
   holdsText: { nul: true },
   multiNode: false,
+  nowTimestampSql: `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
 };
