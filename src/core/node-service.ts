@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { NotFoundError } from '../lib/errors.js';
 import { getMetaJson, setMeta } from '../storage/repositories/metadata-repository.js';
 import type { Database } from '../storage/schema/database-types.js';
-import { NODE_GONE_MS } from '../tasks/lease-timing.js';
+import { NODE_GONE_MS, NODE_REMOVE_AFTER_MS } from '../tasks/lease-timing.js';
 import { type Actor, eventActor, requireAdministrator } from './actor.js';
 import { writeEvent } from './event-service.js';
 
@@ -23,6 +23,40 @@ const nodeDrainKey = (nodeId: string) => `node-drain/${nodeId}`;
 
 export async function readNodeDrain(db: Kysely<Database>, nodeId: string): Promise<NodeDrain> {
   return (await getMetaJson<NodeDrain>(db, nodeDrainKey(nodeId))) ?? { IsInMaintenanceMode: false };
+}
+
+/**
+ * Takes nodes that have not been seen for NODE_REMOVE_AFTER_MS (an hour at the default lease)
+ * off the node list, each with an event, so that no ghost node stays listed after its machine
+ * was switched off or replaced. Retired nodes stay: their row is what refuses a forgotten old
+ * server. A removed node that starts again registers afresh. The delete is conditional on the row
+ * being unchanged, so two nodes cleaning up at once write one event.
+ */
+export async function removeOfflineNodes(db: Kysely<Database>, now = Date.now()): Promise<string[]> {
+  const before = new Date(now - NODE_REMOVE_AFTER_MS).toISOString();
+  const rows = await db
+    .selectFrom('server_nodes')
+    .select(['id', 'last_seen', 'host'])
+    .where('status', 'in', ['live', 'stopped'])
+    .where('last_seen', '<', before)
+    .execute();
+  const removed: string[] = [];
+  for (const r of rows) {
+    const d = await db
+      .deleteFrom('server_nodes')
+      .where('id', '=', r.id)
+      .where('last_seen', '=', r.last_seen)
+      .where('status', 'in', ['live', 'stopped'])
+      .executeTakeFirst();
+    if (Number(d.numDeletedRows) !== 1) continue;
+    removed.push(r.id);
+    await writeEvent(db, {
+      category: 'Deleted',
+      message: `Node ${r.id} (${r.host}) was removed from the node list: not seen since ${r.last_seen}, over ${Math.round(NODE_REMOVE_AFTER_MS / 60_000)} minutes. It registers again if it starts.`,
+      relatedDocumentIds: [r.id],
+    });
+  }
+  return removed;
 }
 
 type NodeRow = Awaited<ReturnType<typeof listNodeRows>>[number];

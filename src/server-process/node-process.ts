@@ -20,6 +20,7 @@ import { TaskExecutor } from '../tasks/task-executor.js';
 import { sweepWorkFolders } from '../tasks/work-folders.js';
 import { type CoreServices, coreServices } from './core-bindings.js';
 import { watchNodeDrain } from './node-drain.js';
+import { watchOfflineNodes } from './offline-nodes.js';
 import { removeRunFiles, runningPid, writeNodeState, writePidFile } from './run-files.js';
 
 export interface StartNodeOptions {
@@ -84,6 +85,7 @@ type InitialAdmin = { username: string; apiKey: string } | undefined;
 interface NodeState {
   draining: boolean;
   drainSwitch?: { stop(): void };
+  offlineNodes?: { stop(): void };
 }
 
 /**
@@ -113,6 +115,9 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeHandle> {
     const drainSwitch = watchNodeDrain(storage.db, inst.config.nodeName, executor, inst.config.taskCap);
     state.drainSwitch = drainSwitch;
     await drainSwitch.check().catch(() => {});
+    state.offlineNodes = watchOfflineNodes(storage.db, (err) =>
+      logger.error({ err }, 'offline node cleanup'),
+    );
     app = await services.buildServer({
       storage,
       key: inst.key,
@@ -128,6 +133,7 @@ export async function startNode(opts: StartNodeOptions): Promise<NodeHandle> {
     return nodeHandle({ inst, storage, executor, app, logger, url, state });
   } catch (err) {
     state.drainSwitch?.stop();
+    state.offlineNodes?.stop();
     await abandonStart(inst, storage, app);
     throw err;
   }
@@ -275,6 +281,7 @@ function nodeHandle(p: {
     shuttingDown ??= (async () => {
       state.draining = true;
       state.drainSwitch?.stop();
+      state.offlineNodes?.stop();
       await executor.stop({ abortRunning: o.abortRunning });
       await app.close();
       logger.flush();

@@ -49,3 +49,5 @@ export function leaseTiming(leaseMs = LEASE_MS): LeaseTiming {
 export const TIMING = leaseTiming();
 export const NODE_HEARTBEAT_MS = TIMING.heartbeatMs;
 export const NODE_GONE_MS = TIMING.nodeGoneMs;
+/** A node not seen for this long (60 leases: an hour by default) is taken off the node list. */
+export const NODE_REMOVE_AFTER_MS = 60 * LEASE_MS;
