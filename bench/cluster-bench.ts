@@ -107,8 +107,10 @@ async function deathToResolution(runs: number): Promise<number[]> {
       s = runNodeForeground(steady);
       children.push(s.child);
       await waitFor('the steady node to listen', () => s!.url());
+      const lease = await observer.db.selectFrom('server_tasks').select('lease_until').where('id', '=', taskId).executeTakeFirstOrThrow();
       const killed = performance.now();
       v.child.kill('SIGKILL');
+      console.log(`    killed at ${new Date().toISOString()}, lease until ${lease.lease_until}`);
       await waitFor(
         'the task to be resolved',
         async () => {
@@ -122,6 +124,7 @@ async function deathToResolution(runs: number): Promise<number[]> {
         { timeoutMs: leaseMs * 3, intervalMs: 20 },
       );
       out.push((performance.now() - killed) / 1000);
+      console.log(`    resolved at ${new Date().toISOString()}`);
     }
     s?.child.kill('SIGTERM');
     return out;
@@ -135,7 +138,7 @@ try {
     `cluster bench: ${count} deployments, task cap ${taskCap} per node, PostgreSQL, 2 cores shared`,
   );
   const rates: number[] = [];
-  for (const n of [1, 2, 3]) {
+  for (const n of args.includes('--death-only') ? [] : [1, 2, 3]) {
     const rate = await throughput(n);
     rates.push(rate);
     console.log(
