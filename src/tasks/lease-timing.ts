@@ -41,7 +41,7 @@ export function leaseTiming(leaseMs = LEASE_MS): LeaseTiming {
     watchdogFeedMs: Math.min(1_000, Math.floor(leaseMs / 12)),
     heartbeatMs: Math.min(5_000, Math.floor(leaseMs / 12)),
     nodeGoneMs: Math.floor(leaseMs / 2),
-    sweepEveryMs: Math.min(15_000, Math.floor(leaseMs / 4)),
+    sweepEveryMs: Math.min(5_000, Math.floor(leaseMs / 4)),
   };
 }
 
