@@ -107,7 +107,11 @@ async function deathToResolution(runs: number): Promise<number[]> {
       s = runNodeForeground(steady);
       children.push(s.child);
       await waitFor('the steady node to listen', () => s!.url());
-      const lease = await observer.db.selectFrom('server_tasks').select('lease_until').where('id', '=', taskId).executeTakeFirstOrThrow();
+      const lease = await observer.db
+        .selectFrom('server_tasks')
+        .select('lease_until')
+        .where('id', '=', taskId)
+        .executeTakeFirstOrThrow();
       const killed = performance.now();
       v.child.kill('SIGKILL');
       console.log(`    killed at ${new Date().toISOString()}, lease until ${lease.lease_until}`);

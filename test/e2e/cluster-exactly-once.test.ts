@@ -49,7 +49,10 @@ async function peakConcurrency(db: Storage): Promise<Map<string, number>> {
     edges.sort((a, b) => a.at.localeCompare(b.at) || a.d - b.d);
     let now = 0;
     let peak = 0;
-    for (const e of edges) peak = Math.max(peak, (now += e.d));
+    for (const e of edges) {
+      now += e.d;
+      peak = Math.max(peak, now);
+    }
     peaks.set(node, peak);
   }
   return peaks;
