@@ -127,6 +127,20 @@ describe('portal: configuration pages for administrators', () => {
       .getByRole('cell', { name: /signed in to the portal/ })
       .first()
       .waitFor();
+    // the user filter (users= on the server): carol made no change, so her events are none
+    await page.getByLabel('User', { exact: true }).selectOption({ label: 'carol' });
+    await page
+      .getByRole('cell', { name: /signed in to the portal/ })
+      .first()
+      .waitFor({ state: 'detached' });
+    await page.getByLabel('User', { exact: true }).selectOption({ label: ADMIN });
+    await page
+      .getByRole('cell', { name: /signed in to the portal/ })
+      .first()
+      .waitFor();
+    const who = await page.locator('tbody tr td:nth-child(2)').allTextContents();
+    assert.ok(who.length > 0);
+    assert.deepEqual([...new Set(who)], [ADMIN], "only the chosen user's events");
     await checkPage(page, 'audit');
   });
 

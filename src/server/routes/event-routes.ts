@@ -15,6 +15,11 @@ const EventQuery = Type.Object({
   regarding: Type.Optional(StringOrList),
   regardingAny: Type.Optional(StringOrList),
   eventCategories: Type.Optional(StringOrList),
+  users: Type.Optional(
+    Type.Union([Type.String(), Type.Array(Type.String())], {
+      description: 'User ids (Users-1,Users-2, or the key repeated): only events those users caused',
+    }),
+  ),
   from: Type.Optional(Type.String()),
   to: Type.Optional(Type.String()),
 });
@@ -24,9 +29,13 @@ type EventQueryValue = {
   regarding?: string | string[];
   regardingAny?: string | string[];
   eventCategories?: string | string[];
+  users?: string | string[];
   from?: string;
   to?: string;
 };
+
+/** An empty list (`users=`) filters nothing, as if the key were absent. */
+const nonEmpty = (v: string[] | undefined) => (v?.length ? v : undefined);
 
 const iso = (v: string | undefined) =>
   v && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : undefined;
@@ -40,6 +49,7 @@ export function eventRoutes(app: App, { db }: RouteDeps): void {
       spaceId,
       regarding: regarding.length ? regarding : undefined,
       categories: splitList(q.eventCategories),
+      userIds: nonEmpty(splitList(q.users)),
       from: iso(q.from),
       to: iso(q.to),
     });

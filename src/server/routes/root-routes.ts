@@ -41,7 +41,7 @@ const ROOT_LINKS = {
   CurrentUser: '/api/users/me',
   MaintenanceConfiguration: '/api/maintenanceconfiguration',
   ServerStatus: '/api/serverstatus',
-  Events: '/api/events{/id}{?skip,take,regarding,from,to,eventCategories}',
+  Events: '/api/events{/id}{?skip,take,regarding,users,from,to,eventCategories}',
   Tasks: '/api/tasks{/id}{?skip,take,ids,states}',
   OpenApi: '/api/openapi.json',
 };

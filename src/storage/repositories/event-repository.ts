@@ -22,6 +22,8 @@ export interface EventQuery {
   spaceId?: string;
   regarding?: string[];
   categories?: string[];
+  /** Only events caused by these users (`user_id`); an unknown id matches nothing. */
+  userIds?: string[];
   from?: string;
   to?: string;
   skip: number;
@@ -48,6 +50,7 @@ export async function listEvents(
     base = base.where((eb) => eb.or([eb('space_id', '=', spaceId), eb('space_id', 'is', null)]));
   }
   if (q.categories?.length) base = base.where('category', 'in', q.categories);
+  if (q.userIds?.length) base = base.where('user_id', 'in', q.userIds);
   if (q.from) base = base.where('occurred', '>=', q.from);
   if (q.to) base = base.where('occurred', '<=', q.to);
   const count = await base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst();

@@ -48,6 +48,7 @@ export function AuditPage({ path }: { path: string }) {
             query: {
               take: 200,
               ...(f.category ? { eventCategories: f.category } : {}),
+              ...(f.user ? { users: f.user } : {}),
               ...(f.document ? { regarding: f.document } : {}),
               ...(f.from ? { from: f.from } : {}),
               ...(f.to ? { to: new Date(Date.parse(f.to) + 86_400_000).toISOString() } : {}),
@@ -58,15 +59,18 @@ export function AuditPage({ path }: { path: string }) {
     [path],
   );
   useChanges(['events'], events.reload);
+  const users = useLoad(() => ok(api.GET('/api/users', { params: { query: { take: 1000 } } })), []);
+  useChanges(['users'], users.reload);
   const set = (k: string, v: string) => {
     const next = new URLSearchParams(q);
     if (v) next.set(k, v);
     else next.delete(k);
     navigate(`/configuration/audit${next.size ? `?${next}` : ''}`);
   };
-  const items = (events.data?.Items ?? []).filter(
-    (e) => !f.user || (e.Username ?? '').toLowerCase().includes(f.user.toLowerCase()),
-  );
+  const items = events.data?.Items ?? [];
+  const userList = [...(users.data?.Items ?? [])].sort((a, b) => a.Username.localeCompare(b.Username));
+  // a user id in the address that is not in the list (deleted, or typed) still shows as chosen
+  const unlisted = f.user && users.data && !userList.some((u) => u.Id === f.user);
   return (
     <section>
       <PageHeader title="Audit" />
@@ -83,7 +87,17 @@ export function AuditPage({ path }: { path: string }) {
         </div>
         <div>
           <label for="af-user">User</label>
-          <input id="af-user" value={f.user} onChange={(e) => set('user', e.currentTarget.value)} />
+          <select id="af-user" value={f.user} onChange={(e) => set('user', e.currentTarget.value)}>
+            <option value="">Anyone</option>
+            {userList.map((u) => (
+              <option key={u.Id} value={u.Id}>
+                {u.DisplayName && u.DisplayName !== u.Username
+                  ? `${u.Username} (${u.DisplayName})`
+                  : u.Username}
+              </option>
+            ))}
+            {unlisted && <option value={f.user}>{f.user}</option>}
+          </select>
         </div>
         <div>
           <label for="af-doc">Document id</label>
@@ -109,6 +123,7 @@ export function AuditPage({ path }: { path: string }) {
         </div>
       </form>
       <ErrorBox error={events.error} />
+      <ErrorBox error={users.error} />
       {!events.data && !events.error && <Loading what="events" />}
       {events.data && (
         <div class="table-wrap">
