@@ -6,6 +6,7 @@ import type { LogicalType, TableSpec } from '../schema/column-types.js';
 import type { Database } from '../schema/database-types.js';
 import type { TableChanges } from '../table-changes.js';
 import { type TableReads, tableReadsOf } from './table-reads.js';
+import type { Wakeups } from './wakeups.js';
 
 /**
  * What differs between engines, as capabilities (Kysely's DialectAdapter style). Services ask
@@ -142,6 +143,11 @@ export interface DialectFactory {
   readonly capabilities: EngineCapabilities;
   /** How a handle of this engine reads whole tables (table-reads.ts); its handles carry it. */
   readonly tableReads: TableReads;
+  /**
+   * Notifications between the processes that share a database (wakeups.ts): PostgreSQL's
+   * LISTEN/NOTIFY. Absent where the engine has none (its nodes poll); its handles carry them.
+   */
+  readonly wakeups?: Wakeups;
   /** The file the database is, for an engine whose database is a local file; undefined for a server. */
   databaseFile(target: ConnectionTarget): string | undefined;
   /** `changes`, when given, hears of every committed write through the handle (write-watching-dialect.ts). */

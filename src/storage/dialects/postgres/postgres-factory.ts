@@ -4,6 +4,7 @@ import type { ServerTarget } from '../../../config/connection-string.js';
 import type { Database } from '../../schema/database-types.js';
 import { DateParamPlugin } from '../date-param-plugin.js';
 import type { DialectFactory } from '../dialect.js';
+import { withWakeups } from '../wakeups.js';
 import { watchWrites } from '../write-watching-dialect.js';
 import { postgresCapabilities } from './postgres-capabilities.js';
 import { asPostgres, pgConfig } from './postgres-config.js';
@@ -11,6 +12,7 @@ import { postgresConnectionError } from './postgres-connection-errors.js';
 import { PostgresDialectInfo } from './postgres-dialect.js';
 import { postgresKyselyDialect } from './postgres-driver.js';
 import { postgresTableReads } from './postgres-table-reads.js';
+import { postgresWakeups } from './postgres-wakeups.js';
 
 const quoteIdent = postgresCapabilities.quoteIdentifier;
 
@@ -24,11 +26,12 @@ async function withAdminClient<T>(t: ServerTarget, fn: (c: pg.Client) => Promise
   }
 }
 
-/** PostgreSQL: a pg pool, COPY in and out. */
+/** PostgreSQL: a pg pool, COPY in and out, LISTEN/NOTIFY. */
 export const postgresFactory: DialectFactory = {
   engine: 'postgres',
   capabilities: postgresCapabilities,
   tableReads: postgresTableReads,
+  wakeups: postgresWakeups,
   databaseFile: () => undefined,
   createKysely(target, opts) {
     const t = asPostgres(target);
@@ -44,7 +47,7 @@ export const postgresFactory: DialectFactory = {
     pool.on('connect', (client) => {
       client.query('SET bytea_output = hex; SET synchronize_seqscans = off').catch(() => {});
     });
-    const dialect = postgresKyselyDialect(pool);
+    const dialect = withWakeups(postgresKyselyDialect(pool), postgresWakeups);
     return new Kysely<Database>({
       dialect: opts.changes ? watchWrites(dialect, opts.changes) : dialect,
       plugins: [new DateParamPlugin()],
