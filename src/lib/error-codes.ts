@@ -365,6 +365,10 @@ export const ERROR_CODES = {
     'A node wrote as the owner of a task whose lease had run out or that another node had taken; the database refused it.',
   ),
   TASK_NOT_CANCELLABLE: spec('conflict', 'The task has already finished.'),
+  TASK_WAKEUPS_LOST: spec(
+    'runtime',
+    "A node's connection for task wake-ups from other nodes dropped or could not be made; it polls until it reconnects.",
+  ),
   API_KEY_NOT_FOUND: spec('not-found', 'The user has no API key with that id.'),
   RELEASE_NOT_FOUND: spec('not-found', 'The release does not exist in the space.'),
   PROCESS_NOT_FOUND: spec('not-found', 'The deployment process does not exist in the space.'),

@@ -10,6 +10,7 @@ import { cancelRequested, renewLeases, sweepExpiredLeases } from './task-lease.j
 import { taskEvents } from './task-queue.js';
 import { type AbortCause, claimFence, runClaimedTask, TaskAbort } from './task-runner.js';
 import type { TaskRecord, TaskState } from './task-types.js';
+import { TaskWakeups } from './task-wakeups.js';
 
 export interface ExecutorOptions {
   storage: Storage;
@@ -30,6 +31,8 @@ export interface ExecutorOptions {
   taskTimeoutMs?: number;
   /** Publish this node's heartbeat to server_nodes (its row must exist: registerNode). */
   nodeHeartbeat?: boolean;
+  /** Wake-ups from other processes (task-wakeups.ts); by default the storage's own. */
+  wakeups?: TaskWakeups;
   onError?: (err: unknown) => void;
 }
 
@@ -79,6 +82,7 @@ export class TaskExecutor {
       onError: (err) =>
         process.stderr.write(`Task executor: ${err instanceof Error ? err.message : String(err)}\n`),
       ...opts,
+      wakeups: opts.wakeups ?? new TaskWakeups(opts.storage),
     };
     this.taskCap = opts.taskCap;
     this.timing = leaseTiming(this.o.leaseMs);
@@ -113,6 +117,7 @@ export class TaskExecutor {
     });
     taskEvents.on('enqueued', this.onWake);
     taskEvents.on('cancel', this.onCancel);
+    await this.o.wakeups.start({ wake: this.onWake, cancel: this.onCancel, onError: this.o.onError });
     this.every(this.o.pollMs, () => this.tick());
     this.every(this.o.cancelPollMs, () => this.pollCancels());
     this.every(this.timing.renewEveryMs, () => this.renew());
@@ -154,6 +159,7 @@ export class TaskExecutor {
     this.timers.length = 0;
     taskEvents.off('enqueued', this.onWake);
     taskEvents.off('cancel', this.onCancel);
+    await this.o.wakeups.stop();
     this.events.emit('stopped', { nodeId: this.o.nodeId });
   }
 

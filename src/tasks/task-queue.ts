@@ -7,11 +7,13 @@ import type { Database } from '../storage/schema/database-types.js';
 import { notifyTaskStateChange } from './handler-registry.js';
 import { toTaskRecord } from './task-rows.js';
 import type { EnqueueInput, TaskState } from './task-types.js';
+import { notifyCancelRequested, notifyTaskQueued } from './task-wakeups.js';
 
 /**
- * In-process wake-ups (SQLite has no LISTEN): `enqueued` makes the executor claim at once instead
- * of at its next poll, `cancel` makes it abort a task at once instead of at its next cancel poll.
- * Other processes (the CLI, other nodes) are covered by the executor's polling backstop (≤1 s).
+ * In-process wake-ups: `enqueued` makes the executor claim at once instead of at its next poll,
+ * `cancel` makes it abort a task at once instead of at its next cancel poll. Other processes (the
+ * CLI, other nodes) hear of it through the database where its engine can (task-wakeups.ts:
+ * PostgreSQL's NOTIFY, sent by enqueueTask and requestCancel), and by polling (≤1 s) anyway.
  */
 export const taskEvents = new EventEmitter();
 taskEvents.setMaxListeners(100);
@@ -25,7 +27,10 @@ export function wakeTaskExecutors(): void {
   taskEvents.emit('enqueued');
 }
 
-/** Queues a task. Pass a transaction as `db` to queue it together with the rows that need it. */
+/**
+ * Queues a task. Pass a transaction as `db` to queue it together with the rows that need it: the
+ * other nodes are notified when it commits.
+ */
 export async function enqueueTask(db: Kysely<Database>, input: EnqueueInput): Promise<string> {
   const id = await nextId(db, 'ServerTasks');
   const now = nowIso();
@@ -54,13 +59,17 @@ export async function enqueueTask(db: Kysely<Database>, input: EnqueueInput): Pr
       change_number: await nextChangeNumber(db),
     })
     .execute();
+  await notifyTaskQueued(db);
   if (!db.isTransaction) wakeTaskExecutors();
   return id;
 }
 
 /**
  * Cancels a task: a queued one is Canceled at once; an executing one is marked Cancelling with
- * cancel_requested, and the node that runs it aborts it (within a second) and ends it Canceled.
+ * cancel_requested, and the node that runs it aborts it and ends it Canceled: at once when it is
+ * this process or the database notifies it (task-wakeups.ts), within a second (its cancel poll)
+ * otherwise. Inside a transaction the abort waits for the commit: the notification is sent then,
+ * and this process's executors are not woken before (the cancel could still roll back).
  * Returns the state the task is in afterwards. Completed tasks are left as they are.
  */
 export async function requestCancel(db: Kysely<Database>, taskId: string): Promise<TaskState> {
@@ -101,7 +110,8 @@ export async function requestCancel(db: Kysely<Database>, taskId: string): Promi
         .where('state', '=', 'Executing')
         .executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) continue;
-      taskEvents.emit('cancel', taskId);
+      await notifyCancelRequested(db, taskId);
+      if (!db.isTransaction) taskEvents.emit('cancel', taskId);
       return 'Cancelling';
     }
     return state;
