@@ -16,11 +16,16 @@ type OkBody<T> = T extends { responses: { 200: { content: { 'application/json': 
 /** The success body of a route, e.g. `Answer<'/api/portal/status', 'get'>`. */
 export type Answer<P extends keyof paths, M extends keyof paths[P]> = OkBody<paths[P][M]>;
 
+/**
+ * A failed API call as the server described it: HTTP status (0: no answer), ErrorMessage, Errors
+ * (details and hints) and Code, the stable error code (src/lib/error-codes.ts).
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly errors: string[] = [],
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -62,7 +67,7 @@ interface Reply<T> {
   response: Response;
 }
 
-/** The data of an answer, or an ApiError with the server's ErrorMessage and Errors. */
+/** The data of an answer, or an ApiError with the server's ErrorMessage, Errors and Code. */
 export async function ok<T>(p: Promise<Reply<T>>): Promise<T> {
   let r: Reply<T>;
   try {
@@ -71,11 +76,16 @@ export async function ok<T>(p: Promise<Reply<T>>): Promise<T> {
     throw new ApiError(0, 'The server cannot be reached. It may be restarting; try again in a moment.');
   }
   if (r.response.ok) return r.data as T;
-  const body = (r.error ?? {}) as { ErrorMessage?: string; Errors?: string[] };
+  const body = (r.error && typeof r.error === 'object' ? r.error : {}) as {
+    ErrorMessage?: string;
+    Errors?: string[];
+    Code?: string;
+  };
   if (r.response.status === 401 && !r.response.url.endsWith('/api/users/login')) onSignedOut();
   throw new ApiError(
     r.response.status,
     body.ErrorMessage ?? `The server answered ${r.response.status}.`,
-    body.Errors ?? [],
+    Array.isArray(body.Errors) ? body.Errors : [],
+    typeof body.Code === 'string' ? body.Code : undefined,
   );
 }

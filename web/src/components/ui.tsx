@@ -1,22 +1,6 @@
 import type { ComponentChildren } from 'preact';
-import type { ApiError } from '../api/client';
 
-export function ErrorBox({ error, id }: { error: ApiError | Error | undefined; id?: string }) {
-  if (!error) return null;
-  const errors = 'errors' in error ? (error as ApiError).errors : [];
-  return (
-    <div class="error-box" role="alert" id={id}>
-      <p>{error.message}</p>
-      {errors.length > 0 && (
-        <ul>
-          {errors.map((e) => (
-            <li key={e}>{e}</li>
-          ))}
-        </ul>
-      )}
-    </div>
-  );
-}
+export { ErrorBox } from './error-box';
 
 export function PageHeader({ title, children }: { title: string; children?: ComponentChildren }) {
   return (

@@ -59,7 +59,7 @@ export function BackupsPage() {
           Back up now
         </button>
       </PageHeader>
-      <ErrorBox error={error} />
+      <ErrorBox error={error ?? task.error ?? schedule.error} />
       {task.data && (
         <div class="card" role="status" aria-label="Backup progress">
           <p>

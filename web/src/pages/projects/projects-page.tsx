@@ -108,7 +108,7 @@ function NewProjectForm({ onDone }: { onDone: () => void }) {
       </div>
       <label for="np-desc">Description</label>
       <input id="np-desc" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
-      <ErrorBox error={error} />
+      <ErrorBox error={error ?? refs.error} />
       <div class="form-actions">
         <button type="submit" class="primary">
           Create project

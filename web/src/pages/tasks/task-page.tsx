@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type Answer, type ApiError, api, ok } from '../../api/client';
+import { type Answer, ApiError, api, ok } from '../../api/client';
 import { navigate } from '../../app/router';
 import { useSession } from '../../app/session';
 import { duration, formatTime } from '../../components/format';
@@ -31,19 +31,26 @@ function useTaskStream(taskId: string) {
   const [head, setHead] = useState<Head>();
   const [count, setCount] = useState(0);
   const [ended, setEnded] = useState(false);
+  const [failure, setFailure] = useState<ApiError>();
   const lines = useRef<LogLine[]>([]);
   useEffect(() => {
     lines.current = [];
     setCount(0);
     setEnded(false);
     setHead(undefined);
+    setFailure(undefined);
+    let headSeen = false;
     let last = -1;
     let source: EventSource | undefined;
     let retry: ReturnType<typeof setTimeout> | undefined;
     let done = false;
     const open = () => {
       source = new EventSource(`/api/portal/tasks/${encodeURIComponent(taskId)}/stream?after=${last}`);
-      source.addEventListener('task', (e) => setHead(JSON.parse((e as MessageEvent).data) as Head));
+      source.addEventListener('task', (e) => {
+        headSeen = true;
+        setFailure(undefined);
+        setHead(JSON.parse((e as MessageEvent).data) as Head);
+      });
       source.addEventListener('lines', (e) => {
         const { Chunks } = JSON.parse((e as MessageEvent).data) as { Chunks: Chunk[] };
         for (const c of Chunks) {
@@ -61,7 +68,24 @@ function useTaskStream(taskId: string) {
       });
       source.addEventListener('error', () => {
         source?.close();
-        if (!done) retry = setTimeout(open, 1_000);
+        if (done) return;
+        if (headSeen) {
+          retry = setTimeout(open, 1_000);
+          return;
+        }
+        // A stream refused before it began (EventSource hides the answer): ask why, and stop
+        // for what a retry cannot change (an unknown task, no permission).
+        ok(api.GET('/api/tasks/{id}', { params: { path: { id: taskId } } })).then(
+          () => {
+            if (!done) retry = setTimeout(open, 1_000);
+          },
+          (err: unknown) => {
+            if (done) return;
+            const e = err instanceof ApiError ? err : new ApiError(0, String(err));
+            setFailure(e);
+            if (e.status === 0 || e.status >= 500) retry = setTimeout(open, 1_000);
+          },
+        );
       });
     };
     open();
@@ -71,7 +95,7 @@ function useTaskStream(taskId: string) {
       if (retry) clearTimeout(retry);
     };
   }, [taskId]);
-  return { head, lines: lines.current, count, ended };
+  return { head, lines: lines.current, count, ended, failure };
 }
 
 function useTick(active: boolean): number {
@@ -129,7 +153,7 @@ function ActivityTree({ head }: { head: Head }) {
 
 export function TaskPage({ taskId }: { taskId: string }) {
   const { spaceId, isAdmin } = useSession();
-  const { head, lines, count, ended } = useTaskStream(taskId);
+  const { head, lines, count, ended, failure } = useTaskStream(taskId);
   const [error, setError] = useState<ApiError>();
   const t = head?.Task;
   const running = !!t && !t.IsCompleted;
@@ -179,7 +203,7 @@ export function TaskPage({ taskId }: { taskId: string }) {
           Re-run
         </button>
       </PageHeader>
-      <ErrorBox error={error} />
+      <ErrorBox error={error ?? failure} />
       <dl class="task-facts">
         <div>
           <dt>State</dt>

@@ -113,7 +113,7 @@ export function TasksPage({ path }: { path: string }) {
           <input id="tf-to" type="date" value={f.to} onChange={(e) => set('to', e.currentTarget.value)} />
         </div>
       </form>
-      <ErrorBox error={tasks.error} />
+      <ErrorBox error={tasks.error ?? refs.error} />
       {!tasks.data && !tasks.error && <Loading what="tasks" />}
       {tasks.data && (
         <>
