@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { chunksAfter } from '../storage/repositories/task-stream-repository.js';
 import type { Database } from '../storage/schema/database-types.js';
+import { watchTaskLog } from '../tasks/task-log-writer.js';
 import { isCompleted } from '../tasks/task-types.js';
 import { requireTask, taskResource } from './task-view-service.js';
 
@@ -46,4 +47,12 @@ export async function logChunksAfter(db: Kysely<Database>, id: string, afterSeq:
     Occurred: c.occurred,
     Text: c.text,
   }));
+}
+
+/**
+ * Calls `onFlushed` right after each flush of the task's log that this node committed, and makes
+ * this node's writer flush it sooner, until the returned function is called (task-log-writer.ts).
+ */
+export function watchLocalTaskLog(db: Kysely<Database>, taskId: string, onFlushed: () => void): () => void {
+  return watchTaskLog(db, taskId, () => onFlushed());
 }

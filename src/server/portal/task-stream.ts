@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { logChunksAfter, taskHead } from '../../core/task-stream-service.js';
+import { logChunksAfter, taskHead, watchLocalTaskLog } from '../../core/task-stream-service.js';
 import type { Database } from '../../storage/schema/database-types.js';
 import type { TableChanges } from '../../storage/table-changes.js';
 import type { SseClient } from './sse.js';
@@ -13,6 +13,11 @@ const REMOTE_MS = 500;
  * Streams one task to one page: `task` (the task and its activities) whenever it changes,
  * `lines` with every log chunk after the one the page has, and `end` once the task is completed
  * and its whole log was sent. A reconnecting page says what it has (`after`), so nothing is sent twice.
+ *
+ * A task running on this node is watched (watchLocalTaskLog): its writer flushes sooner while the
+ * page is open, and each flush, once committed, makes this read the new chunks at once rather than
+ * at the next look. What is sent is always what the database holds, so a page never shows a line
+ * that a refused (fenced) write did not store.
  */
 export async function streamTask(
   db: Kysely<Database>,
@@ -27,6 +32,36 @@ export async function streamTask(
   let lastAsked = 0;
   let lastHead = '';
   let busy = false;
+  /** A flush was announced while a read ran: read the lines again once it is done. */
+  let linesWanted = false;
+  const sendLines = async () => {
+    for (;;) {
+      const chunks = await logChunksAfter(db, taskId, seq);
+      if (!chunks.length) break;
+      seq = chunks[chunks.length - 1]!.Seq;
+      client.send('lines', { Chunks: chunks });
+      if (chunks.length < 2_000) break;
+    }
+  };
+  const afterRead = () => {
+    if (!linesWanted || client.closed) return;
+    linesWanted = false;
+    pumpLines().catch(() => client.close());
+  };
+  const pumpLines = async () => {
+    if (client.closed) return;
+    if (busy) {
+      linesWanted = true;
+      return;
+    }
+    busy = true;
+    try {
+      await sendLines();
+    } finally {
+      busy = false;
+    }
+    afterRead();
+  };
   const pump = async () => {
     if (busy || client.closed) return;
     const now = Date.now();
@@ -39,13 +74,8 @@ export async function streamTask(
       lastAsked = now;
       taskVersion = tv;
       logVersion = lv;
-      for (;;) {
-        const chunks = await logChunksAfter(db, taskId, seq);
-        if (!chunks.length) break;
-        seq = chunks[chunks.length - 1]!.Seq;
-        client.send('lines', { Chunks: chunks });
-        if (chunks.length < 2_000) break;
-      }
+      linesWanted = false;
+      await sendLines();
       const head = await taskHead(db, taskId);
       const json = JSON.stringify(head);
       if (json !== lastHead) {
@@ -65,8 +95,18 @@ export async function streamTask(
     } finally {
       busy = false;
     }
+    afterRead();
   };
-  await pump();
+  const unwatch = watchLocalTaskLog(db, taskId, () => {
+    pumpLines().catch(() => client.close());
+  });
+  client.onClose(unwatch);
+  try {
+    await pump();
+  } catch (err) {
+    unwatch();
+    throw err;
+  }
   if (client.closed) return;
   const timer = setInterval(() => {
     pump().catch(() => client.close());
