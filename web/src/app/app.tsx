@@ -22,8 +22,8 @@ export function App() {
   const path = useRoute();
   const [boot, setBoot] = useState<Boot>({ state: 'loading' });
 
-  const enter = useCallback(async (user: CurrentUser) => {
-    const spaceId = await defaultSpace();
+  const enter = useCallback(async (user: CurrentUser, space: Promise<string> = defaultSpace()) => {
+    const spaceId = await space;
     setBoot({ state: 'in', user, spaceId });
     startLive();
   }, []);
@@ -33,7 +33,14 @@ export function App() {
       stopLive();
       setBoot({ state: 'signed-out' });
     });
-    ok(api.GET('/api/users/me')).then(enter, () => setBoot({ state: 'signed-out' }));
+    // The user and the default space at once, not one after the other: the first page needs both.
+    // Signed out, both are refused (401) and the sign-in page shows.
+    const space = defaultSpace();
+    space.catch(() => {});
+    ok(api.GET('/api/users/me')).then(
+      (user) => enter(user, space),
+      () => setBoot({ state: 'signed-out' }),
+    );
   }, [enter]);
 
   useEffect(() => {
