@@ -27,6 +27,11 @@ const STORAGE = opt('--storage', '');
  * waits in bash itself (a read that times out), so the load is Cuttle's handling of the output.
  */
 const SLEEP = opt('--sleep', 'fork');
+/**
+ * `--script-nice N`: each script lowers its own CPU priority first (renice), as if Cuttle ran
+ * scripts below its own priority: what the server's share of a saturated machine does to the figure.
+ */
+const SCRIPT_NICE = Number(opt('--script-nice', '0'));
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -36,7 +41,9 @@ function pct(xs: number[], p: number): number {
 /** A script printing `n` lines, each with bash's clock in microseconds (no fork for the time). */
 const printer = (label: string, n: number, startDelayS: number) => {
   const wait = SLEEP === 'builtin' ? `read -t ${EVERY_MS / 1000} -u 3 || true` : `sleep ${EVERY_MS / 1000}`;
-  const open = SLEEP === 'builtin' ? 'exec 3<> <(:); ' : '';
+  const open =
+    (SCRIPT_NICE ? `renice -n ${SCRIPT_NICE} -p $$ >/dev/null; ` : '') +
+    (SLEEP === 'builtin' ? 'exec 3<> <(:); ' : '');
   return `${open}sleep ${startDelayS}; for i in $(seq 1 ${n}); do echo "${label} $i \${EPOCHREALTIME/./}"; ${wait}; done`;
 };
 
@@ -80,6 +87,8 @@ try {
   // Read the stream from before the task starts, so every line is received live.
   const latencies = new Map<number, number>();
   const counted: Promise<number>[] = [];
+  const toNode: number[] = [];
+  const toReader: number[] = [];
   const res = await fetch(`${server.url}/api/portal/tasks/${taskId}/stream`, {
     headers: { 'X-Octopus-ApiKey': ADMIN_KEY_ARGS.key },
   });
@@ -101,7 +110,14 @@ try {
       const event = /^event: (.*)$/m.exec(message)?.[1];
       const data = /^data: (.*)$/m.exec(message)?.[1];
       if (event === 'lines' && data) {
-        for (const chunk of (JSON.parse(data) as { Chunks: { Text: string }[] }).Chunks) {
+        for (const chunk of (JSON.parse(data) as { Chunks: { Text: string; Occurred: string }[] }).Chunks) {
+          // a chunk's time is when the node took its first line: the two halves of that line's wait
+          const first = tick.exec(chunk.Text.split('\n', 1)[0]!);
+          if (first && !latencies.has(Number(first[1]))) {
+            const took = Date.parse(chunk.Occurred);
+            toNode.push(took - Number(first[2]) / 1000);
+            toReader.push(now - took);
+          }
           for (const line of chunk.Text.split('\n')) {
             const m = tick.exec(line);
             if (m && !latencies.has(Number(m[1]))) {
@@ -134,10 +150,13 @@ try {
   if (lat.length < LINES) throw new Error(`received ${lat.length} of ${LINES} lines`);
   const f = (x: number) => x.toFixed(0);
   console.log(
+    `the first line of each chunk (${toNode.length}): script to node p50 ${f(pct(toNode, 50))} ms, p95 ${f(pct(toNode, 95))} ms; node to reader (buffer, flush, stream) p50 ${f(pct(toReader, 50))} ms, p95 ${f(pct(toReader, 95))} ms`,
+  );
+  console.log(
     `the other deployments when the watched one ended: ${[...states].map(([k, n]) => `${n} ${k}`).join(', ')}`,
   );
   console.log(
-    `log latency, ${lat.length} lines printed every ${EVERY_MS} ms (sleep: ${SLEEP}), deployments executing at the first and last line ${running.join(' and ')} (${DEPLOYMENTS} started), load average ${os.loadavg()[0]!.toFixed(1)}, ${STORAGE ? STORAGE.split(':')[0] : 'sqlite'}: p50 ${f(pct(lat, 50))} ms, p95 ${f(pct(lat, 95))} ms, p99 ${f(pct(lat, 99))} ms, max ${f(Math.max(...lat))} ms`,
+    `log latency, ${lat.length} lines printed every ${EVERY_MS} ms (sleep: ${SLEEP}${SCRIPT_NICE ? `, scripts at nice ${SCRIPT_NICE}` : ''}), deployments executing at the first and last line ${running.join(' and ')} (${DEPLOYMENTS} started), load average ${os.loadavg()[0]!.toFixed(1)}, ${STORAGE ? STORAGE.split(':')[0] : 'sqlite'}: p50 ${f(pct(lat, 50))} ms, p95 ${f(pct(lat, 95))} ms, p99 ${f(pct(lat, 99))} ms, max ${f(Math.max(...lat))} ms`,
   );
 } finally {
   await server.stop();

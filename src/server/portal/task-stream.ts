@@ -4,7 +4,10 @@ import type { Database } from '../../storage/schema/database-types.js';
 import type { TableChanges } from '../../storage/table-changes.js';
 import type { SseClient } from './sse.js';
 
-/** How often this node's own writes are looked for (a table version compare: no query). */
+/**
+ * How often this node's own writes to the task are looked for (a table version compare: no
+ * query). Its log lines need no look: the writer says when it flushed (watchLocalTaskLog).
+ */
 const LOCAL_MS = 25;
 /** How often the database is asked anyway: a task running on another node writes elsewhere. */
 const REMOTE_MS = 500;
@@ -28,7 +31,6 @@ export async function streamTask(
 ): Promise<void> {
   let seq = after;
   let taskVersion = -1;
-  let logVersion = -1;
   let lastAsked = 0;
   let lastHead = '';
   let busy = false;
@@ -65,15 +67,16 @@ export async function streamTask(
   const pump = async () => {
     if (busy || client.closed) return;
     const now = Date.now();
+    // Not the log's version: with many tasks running it moves every few milliseconds for lines of
+    // other tasks, and this task's lines written here are announced by their writer. Lines
+    // written otherwise change the task too (a sweep's line), or come from another node.
     const tv = changes.version('server_tasks');
-    const lv = changes.version('task_log_chunks');
     const remote = now - lastAsked >= REMOTE_MS;
-    if (tv === taskVersion && lv === logVersion && !remote) return;
+    if (tv === taskVersion && !remote) return;
     busy = true;
     try {
       lastAsked = now;
       taskVersion = tv;
-      logVersion = lv;
       linesWanted = false;
       await sendLines();
       const head = await taskHead(db, taskId);
