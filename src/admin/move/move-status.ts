@@ -100,7 +100,9 @@ function statusOf(
   const phase: MovePhase | null = journal?.phase ?? (launch ? 'preflight' : null);
   let state: MoveState;
   let failure: MoveFailure | undefined;
-  if (journal?.phase === 'done') state = 'success';
+  // done in the journal, but the process still writes its last lines (the summary) to the log:
+  // a reader told "completed" must find them there
+  if (journal?.phase === 'done') state = running && pid !== process.pid ? 'executing' : 'success';
   else {
     failure = journal ? journalFailure(journal) : readEarlyFailure(home, moveId);
     if (failure) state = 'failed';
