@@ -21,6 +21,7 @@ import {
   listProjects,
   type NewProjectRow,
   type ProjectRow,
+  projectSettings,
   updateProject,
 } from '../storage/repositories/project-repository.js';
 import { listProjectReleaseIds } from '../storage/repositories/release-repository.js';
@@ -38,6 +39,11 @@ export interface ProjectInput {
   ProjectGroupId?: string;
   LifecycleId?: string;
   IsDisabled?: boolean;
+  /**
+   * Cuttle's own setting: a deployment whose node died inside a step is queued again instead of
+   * failed. Only for processes whose steps are safe to run twice.
+   */
+  RetryOnNodeFailure?: boolean;
 }
 
 export const processIdOf = (projectId: string) => `deploymentprocess-${projectId}`;
@@ -56,6 +62,7 @@ export function projectResource(row: ProjectRow) {
     DeploymentProcessId: processIdOf(row.id),
     VariableSetId: variableSetIdOf(row.id),
     IsDisabled: toBool(row.is_disabled),
+    RetryOnNodeFailure: projectSettings(row.json).RetryOnNodeFailure,
     IsVersionControlled: false,
     PersistenceSettings: { Type: 'Database' },
     TenantedDeploymentMode: 'Untenanted',
@@ -148,7 +155,7 @@ export async function createProject(
       project_group_id: input.ProjectGroupId,
       lifecycle_id: input.LifecycleId,
       is_disabled: input.IsDisabled ?? false,
-      json: '{}',
+      json: JSON.stringify({ RetryOnNodeFailure: input.RetryOnNodeFailure ?? false }),
     };
     await insertProject(tx, row);
     const channelId = await nextId(tx, 'Channels');
@@ -203,6 +210,10 @@ export async function modifyProject(
       project_group_id: groupId,
       lifecycle_id: lifecycleId,
       is_disabled: input.IsDisabled ?? toBool(base.is_disabled),
+      json: JSON.stringify({
+        ...safeObject(base.json),
+        RetryOnNodeFailure: input.RetryOnNodeFailure ?? projectSettings(base.json).RetryOnNodeFailure,
+      }),
     };
     await updateProject(tx, row);
     await writeEvent(tx, {
@@ -214,6 +225,16 @@ export async function modifyProject(
     });
     return projectResource({ ...row, change_number: 0 } as ProjectRow);
   });
+}
+
+/** The stored json as an object to keep what this version does not know of. */
+function safeObject(json: string | null | undefined): Record<string, unknown> {
+  try {
+    const v = json ? JSON.parse(json) : {};
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+  } catch {
+    return {};
+  }
 }
 
 export async function removeProject(db: Kysely<Database>, actor: Actor, spaceId: string, id: string) {

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { isoAfter, nowIso } from '../lib/clock.js';
 import { nextChangeNumber } from '../storage/repositories/id-allocator.js';
+import { projectSettings } from '../storage/repositories/project-repository.js';
 import type { Database } from '../storage/schema/database-types.js';
 import { ActivityTree } from './activity-tree.js';
 import { notifyTaskStateChange } from './handler-registry.js';
@@ -98,7 +99,10 @@ export async function sweepExpiredLeases(db: Kysely<Database>, opts: SweepOption
     const canceled = row.state === 'Cancelling';
     const exhausted = Number(row.attempts) >= maxAttempts;
     const node = row.node_id ?? 'unknown';
-    const entered = enteredStep(row.activity_json, row.id);
+    const inside = enteredStep(row.activity_json, row.id);
+    // a project whose steps are safe to run twice opted into running them again
+    const retry = !!inside && !canceled && !exhausted && (await projectRetries(db, row.arguments_json));
+    const entered = retry ? undefined : inside;
     const state = canceled ? 'Canceled' : entered || exhausted ? 'Failed' : 'Queued';
     const message = canceled
       ? `The task was canceled; node ${node} stopped before it could finish it.`
@@ -127,6 +131,10 @@ export async function sweepExpiredLeases(db: Kysely<Database>, opts: SweepOption
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) continue;
     if (entered && message) await appendLogLine(db, row.id, entered.id, message, now);
+    if (retry && inside) {
+      const line = `Node ${node} stopped responding while this task was inside ${inside.name}; the project retries on node failure, so the task is queued again (attempt ${Number(row.attempts) + 1} of ${maxAttempts}).`;
+      await appendLogLine(db, row.id, inside.id, line, now);
+    }
     if (state === 'Queued') result.requeued.push(row.id);
     else {
       (canceled ? result.canceled : result.failed).push(row.id);
@@ -134,6 +142,19 @@ export async function sweepExpiredLeases(db: Kysely<Database>, opts: SweepOption
     }
   }
   return result;
+}
+
+/** Whether the deployment's project opted into running a task again after its node died. */
+async function projectRetries(db: Kysely<Database>, argumentsJson: string): Promise<boolean> {
+  let projectId: unknown;
+  try {
+    projectId = (JSON.parse(argumentsJson) as { ProjectId?: unknown }).ProjectId;
+  } catch {
+    return false;
+  }
+  if (typeof projectId !== 'string') return false;
+  const row = await db.selectFrom('projects').select('json').where('id', '=', projectId).executeTakeFirst();
+  return projectSettings(row?.json).RetryOnNodeFailure;
 }
 
 /** The step whose action had started (the last one), from the stored activity tree; else undefined. */

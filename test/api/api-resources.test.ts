@@ -122,6 +122,21 @@ for (const engine of ENGINES) {
         Description: 'd',
       });
       assert.equal(mod.body.Description, 'd');
+      assert.equal(p.body.RetryOnNodeFailure, false, 'a step is not run again after a node died by default');
+      const optIn = await call(fx, 'PUT', `/api/Spaces-1/projects/${projectId}`, {
+        RetryOnNodeFailure: true,
+      });
+      assert.equal(optIn.status, 200, optIn.text);
+      assert.equal(optIn.body.RetryOnNodeFailure, true);
+      const kept = await call(fx, 'PUT', `/api/Spaces-1/projects/${projectId}`, { Description: 'e' });
+      assert.equal(kept.body.RetryOnNodeFailure, true, 'a PUT without it keeps it');
+      const wrong = await call(fx, 'PUT', `/api/Spaces-1/projects/${projectId}`, {
+        RetryOnNodeFailure: 'yes',
+      });
+      assert.equal(wrong.status, 400, wrong.text);
+      const read = await call(fx, 'GET', `/api/Spaces-1/projects/${projectId}`);
+      assert.equal(read.body.RetryOnNodeFailure, true, 'the refused PUT changed nothing');
+      assert.equal(read.body.Description, 'e');
       const bad = await call(fx, 'POST', '/api/Spaces-1/projects', {
         Name: 'X',
         ProjectGroupId: 'nope',

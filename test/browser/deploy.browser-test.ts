@@ -89,6 +89,22 @@ describe('portal: from an empty instance to a deployment, watched live', () => {
     await page.getByText('Set (hidden)').waitFor();
   });
 
+  it('opts the project into running a step again after its node died, from its settings', async () => {
+    const page = admin.page;
+    await page.goto(`${projectUrl}/settings`);
+    const retry = page.getByLabel(/Run a step again when its server node dies/);
+    assert.equal(await retry.isChecked(), false, 'off by default');
+    await retry.check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await waitForText(page.getByRole('status'), /Saved/);
+    await page.reload();
+    assert.equal(await page.getByLabel(/Run a step again when its server node dies/).isChecked(), true);
+    await checkPage(page, 'project-settings');
+    await page.getByLabel(/Run a step again when its server node dies/).uncheck();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await waitForText(page.getByRole('status'), /Saved/);
+  });
+
   it('creates a release, deploys it, and watches the log stream to the end', async () => {
     const page = admin.page;
     await createRelease(page, '1.0.0');

@@ -251,5 +251,83 @@ for (const engine of ENGINES) {
       assert.equal(log[0]!.activity_id, `${inStep}-step-1`);
       assert.match(log[0]!.text, /dead-node.*Step 1: Migrate.*redeploy to retry/);
     });
+
+    it('a project that opted into retry on node failure gets its in-step task queued again, until its attempts are used', async () => {
+      await clear();
+      await t.storage.db.deleteFrom('projects').execute();
+      const project = (id: string, json: string) => ({
+        id,
+        space_id: 'Spaces-1',
+        name: id,
+        name_normalized: id.toLowerCase(),
+        slug: id.toLowerCase(),
+        description: '',
+        project_group_id: 'ProjectGroups-1',
+        lifecycle_id: 'Lifecycles-1',
+        is_disabled: false,
+        json,
+        change_number: 1,
+      });
+      await t.storage.db
+        .insertInto('projects')
+        .values([project('Projects-retry', '{"RetryOnNodeFailure":true}'), project('Projects-plain', '{}')])
+        .execute();
+      const deployment = (name: string, ProjectId: string) => ({ ...input(name), arguments: { ProjectId } });
+      const retried = await enqueueTask(t.storage.db, deployment('retried', 'Projects-retry'));
+      const plain = await enqueueTask(t.storage.db, deployment('plain', 'Projects-plain'));
+      const inStep = (id: string) =>
+        t.storage.db
+          .updateTable('server_tasks')
+          .set({
+            activity_json: JSON.stringify([
+              { Id: id, Name: 'Deploy', ParentId: null, Status: 'Running', Started: nowIso(), Ended: null },
+              {
+                Id: `${id}-s1`,
+                Name: 'Step 1: Notify',
+                ParentId: id,
+                Status: 'Running',
+                Started: nowIso(),
+                Ended: null,
+              },
+              {
+                Id: `${id}-a1`,
+                Name: 'Notify',
+                ParentId: `${id}-s1`,
+                Status: 'Running',
+                Started: nowIso(),
+                Ended: null,
+              },
+            ]),
+          })
+          .where('id', '=', id)
+          .execute();
+      await claimTasks(t.storage, { nodeId: 'dead-node', limit: 2, leaseMs: -1_000 });
+      await inStep(retried);
+      await inStep(plain);
+      const r = await sweep({ maxAttempts: 2 });
+      assert.deepEqual(r.requeued, [retried], 'the opted-in project runs the step again');
+      assert.deepEqual(r.failed, [plain], 'the other project still fails: redeploy to retry');
+      const again = await row(retried);
+      assert.equal(again.state, 'Queued');
+      assert.equal(again.node_id, null);
+      const log = await t.storage.db
+        .selectFrom('task_log_chunks')
+        .selectAll()
+        .where('task_id', '=', retried)
+        .execute();
+      assert.equal(log.length, 1);
+      assert.match(
+        log[0]!.text,
+        /dead-node.*Step 1: Notify.*retries on node failure.*queued again \(attempt 2 of 2\)/,
+      );
+
+      // the second attempt dies inside the step too: its attempts are used, so it is failed
+      await claimTasks(t.storage, { nodeId: 'dead-node', limit: 1, leaseMs: -1_000 });
+      await inStep(retried);
+      const r2 = await sweep({ maxAttempts: 2 });
+      assert.deepEqual(r2.failed, [retried]);
+      assert.equal((await row(retried)).state, 'Failed');
+      await t.storage.db.deleteFrom('projects').execute();
+    });
   });
 }

@@ -21,6 +21,12 @@ const ProjectBody = Type.Object({
   ProjectGroupId: Type.Optional(Type.String()),
   LifecycleId: Type.Optional(Type.String()),
   IsDisabled: Type.Optional(Type.Boolean()),
+  RetryOnNodeFailure: Type.Optional(
+    Type.Boolean({
+      description:
+        'Cuttle: a deployment whose node died inside a step is queued again instead of failed (only for steps safe to run twice)',
+    }),
+  ),
 });
 
 const tags = ['Projects'];
@@ -33,6 +39,7 @@ const input = (b: unknown): ProjectInput => {
     ProjectGroupId: v.ProjectGroupId as string | undefined,
     LifecycleId: v.LifecycleId as string | undefined,
     IsDisabled: v.IsDisabled as boolean | undefined,
+    RetryOnNodeFailure: v.RetryOnNodeFailure as boolean | undefined,
   };
 };
 

@@ -62,6 +62,7 @@ export const ProjectSchema = Type.Object({
   DeploymentProcessId: Str,
   VariableSetId: Str,
   IsDisabled: Bool,
+  RetryOnNodeFailure: Bool,
   IsVersionControlled: Bool,
   PersistenceSettings: AnyJson,
   TenantedDeploymentMode: Str,

@@ -74,3 +74,16 @@ export async function deleteProject(db: Db, id: string): Promise<void> {
   await db.deleteFrom('projects').where('id', '=', id).execute();
   await addTombstone(db, 'projects', id);
 }
+
+/** What a project keeps in its json column. */
+export interface ProjectSettings {
+  RetryOnNodeFailure: boolean;
+}
+
+export function projectSettings(json: string | null | undefined): ProjectSettings {
+  let v: Partial<ProjectSettings> = {};
+  try {
+    v = json ? (JSON.parse(json) as Partial<ProjectSettings>) : {};
+  } catch {}
+  return { RetryOnNodeFailure: v.RetryOnNodeFailure === true };
+}

@@ -9,6 +9,7 @@ export function ProjectSettings({ project, onSaved }: { project: Project; onSave
   const [name, setName] = useState(project.Name);
   const [description, setDescription] = useState(project.Description);
   const [disabled, setDisabled] = useState(project.IsDisabled);
+  const [retry, setRetry] = useState(project.RetryOnNodeFailure);
   const [error, setError] = useState<ApiError>();
   const [saved, setSaved] = useState(false);
   const save = async (e: Event) => {
@@ -18,7 +19,7 @@ export function ProjectSettings({ project, onSaved }: { project: Project; onSave
       await ok(
         api.PUT('/api/{spaceId}/projects/{id}', {
           params: { path: { spaceId, id: project.Id } },
-          body: { Name: name, Description: description, IsDisabled: disabled },
+          body: { Name: name, Description: description, IsDisabled: disabled, RetryOnNodeFailure: retry },
         }),
       );
       setError(undefined);
@@ -47,6 +48,16 @@ export function ProjectSettings({ project, onSaved }: { project: Project; onSave
           onChange={(e) => setDisabled(e.currentTarget.checked)}
         />
         Disabled (no deployments)
+      </label>
+      <label class="check">
+        <input
+          type="checkbox"
+          checked={retry}
+          disabled={!isAdmin}
+          onChange={(e) => setRetry(e.currentTarget.checked)}
+        />
+        Run a step again when its server node dies (only for steps safe to run twice; otherwise such a
+        deployment fails and is redeployed by hand)
       </label>
       <ErrorBox error={error} />
       {saved && (
