@@ -5,7 +5,6 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { writeBackup } from '../../src/admin/backup/backup-create.js';
 import { restoreBackup } from '../../src/admin/backup/backup-restore.js';
-import { configureInstance } from '../../src/admin/configure.js';
 import { liveNodes } from '../../src/admin/home/running-service.js';
 import { loadInstance, openInstanceStorage } from '../../src/admin/instance-context.js';
 import { retireNode } from '../../src/admin/move-server/retire-node.js';
@@ -125,29 +124,59 @@ describe(`${engine}: move the server and replicate`, () => {
     for (const c of cleanup) await c().catch(() => {});
   });
 
-  it('move-server round trip: files restored, secrets open, the old node is retired and refuses to start', async () => {
+  it('move-server round trip: files restored, secrets open, the old node retired by the restore itself and refusing to start', async () => {
     const a = await original('msold', cleanup);
     const aInst = loadInstance({ instance: a.name });
-    await withDb(a.target(), (db) => markNodeStopped(db, aInst.config.nodeName));
     const archive = await backup(a, false);
 
     const registryNew = isolateRegistry('replicate-new');
     const homeB = path.join(tempDir('msnew'), 'home');
-    const r = await restoreBackup({
-      archive,
-      target: aInst.target,
-      key: { passphrase: PASSPHRASE },
-      instance: 'moved',
-      home: homeB,
-      database: false,
+    const restoreB = () =>
+      restoreBackup({
+        archive,
+        target: aInst.target,
+        key: { passphrase: PASSPHRASE },
+        instance: 'moved',
+        home: homeB,
+        database: false,
+        nodeName: 'new-server',
+      });
+    // the old node still sends heartbeats: refused before anything is written
+    await assert.rejects(restoreB(), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'NODE_RUNNING');
+      assert.match(err.message, new RegExp(`node "${aInst.config.nodeName}", which is still running`));
+      return true;
     });
+    assert.equal(fs.existsSync(homeB), false, 'no home written');
+    assert.throws(() => loadInstance({ instance: 'moved' }), 'no instance registered');
+    assert.equal(
+      await withDb(
+        aInst.target,
+        async (db) =>
+          (
+            await db
+              .selectFrom('server_nodes')
+              .select('status')
+              .where('id', '=', aInst.config.nodeName)
+              .executeTakeFirstOrThrow()
+          ).status,
+      ),
+      'live',
+      'the old node untouched',
+    );
+
+    await withDb(aInst.target, (db) => markNodeStopped(db, aInst.config.nodeName));
+    const r = await restoreB();
     assert.equal(r.tables, 0);
-    let b = loadInstance({ instance: 'moved' });
-    await configureInstance(b, { nodeName: 'new-server' });
-    b = loadInstance({ instance: 'moved' });
+    assert.deepEqual(r.sourceNode, { name: aInst.config.nodeName, outcome: 'retired' });
+    const b = loadInstance({ instance: 'moved' });
+    assert.equal(b.config.nodeName, 'new-server');
     await assert.rejects(retireNode(b, 'new-server'), /node name of instance "moved" itself/);
-    const retired = await retireNode(b, aInst.config.nodeName);
-    assert.equal(retired.previousStatus, 'stopped');
+    const events = await withDb(aInst.target, (db) =>
+      db.selectFrom('events').select(['category', 'message']).where('category', '=', 'NodeRetired').execute(),
+    );
+    assert.equal(events.length, 1);
+    assert.match(events[0]!.message, /the server moved/);
 
     const storage = await openInstanceStorage(b);
     try {

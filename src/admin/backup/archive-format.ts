@@ -129,11 +129,19 @@ export interface Manifest extends ArchiveHeader {
   durationMs: number;
 }
 
-/** What a restore needs from config.json; machine-specific values (home, node name, storage) are not in it. */
+/**
+ * What a restore needs from config.json; machine-specific values (home, node name, storage) are
+ * not applied from it (the source's node name is only recorded, to retire that node).
+ */
 export interface PortableConfig {
   instanceName: string;
   listen: string;
   taskCap: number;
   paths: { artifacts: string; packages: string; backups: string };
   storageEngine: string;
+  /**
+   * The node name of the instance the archive was made on: a restore with --no-database (a move
+   * of the server) retires that node, so no ghost stays. Absent in archives of older versions.
+   */
+  sourceNodeName?: string;
 }

@@ -171,6 +171,7 @@ async function writeKeyAndConfig(input: BackupInput, writer: ArchiveWriter): Pro
       taskCap: input.config.taskCap,
       paths: input.config.paths,
       storageEngine: input.storage.engine,
+      sourceNodeName: input.config.nodeName,
     };
     const body = json(portable);
     await writer.addEntry(ENTRY.config, body);

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { ConnectionTarget } from '../../config/connection-string.js';
 import { describeTarget } from '../../config/connection-string.js';
 import type { MasterKey } from '../../crypto/master-key.js';
@@ -9,12 +10,13 @@ import type { TableSpec } from '../../storage/schema/column-types.js';
 import { TABLES } from '../../storage/schema/tables.js';
 import { dialectFactory, openStorage, type Storage } from '../../storage/storage.js';
 import { requireCanary } from '../master-key-canary.js';
+import { findNodeToRetire, retireNodeRow } from '../move-server/retire-node.js';
 import type { Manifest } from './archive-format.js';
 import { type ArchiveHead, readArchiveHead } from './archive-head.js';
 import { archiveNotPortable, describeNonPortable, refusedBy } from './archive-portable-scan.js';
 import { archiveKey, type KeyInput, requireArchiveCanary } from './backup-key.js';
 import { ArchiveChecker, type ArchiveContents, failsVerification, readAndVerify } from './backup-verify.js';
-import { applyInstance, fileDestinations, planInstance } from './restore-instance.js';
+import { applyInstance, fileDestinations, type InstancePlan, planInstance } from './restore-instance.js';
 import { loadArchive } from './restore-load.js';
 import { incompleteRestoreError } from './restore-marker.js';
 import { discardRestorePoint, rollBack, takeRestorePoint } from './restore-point.js';
@@ -37,6 +39,8 @@ export interface RestoreInput {
   database?: boolean;
   restorePointDir?: string;
   progress?: ProgressReporter;
+  /** The restored instance's node name (a new instance takes the host name otherwise). */
+  nodeName?: string;
 }
 
 export interface RestoreResult {
@@ -51,6 +55,11 @@ export interface RestoreResult {
   /** Old values outside the portable domain that this target holds, but another engine would not. */
   nonPortable: string[];
   instance?: { name: string; configFile: string };
+  /**
+   * --no-database (a move of the server): the archive's own node, retired so that no ghost stays
+   * (`retired`), or taken over by this instance because it has the same name (`same-name`).
+   */
+  sourceNode?: { name: string; outcome: 'retired' | 'same-name' | 'never-registered' };
   durationMs: number;
 }
 
@@ -130,12 +139,15 @@ async function restore(input: RestoreInput, created: { database: boolean }): Pro
   created.database ||= storage.createdDatabase;
   try {
     let restorePoint: RestoreResult['restorePoint'] = 'not-needed';
+    let sourceNode: RestoreResult['sourceNode'];
     if (withDatabase) {
       restorePoint = await restoreDatabase(storage, contents, specs, destinations, input, progress, () =>
         applyInstance(plan, input.target, key, contents.config),
       );
     } else {
       await checkExistingDatabase(storage, contents, key);
+      // checked before anything is written: a source node still running refuses the restore
+      sourceNode = await sourceNodeToRetire(storage, contents, plan, input.nodeName);
       await loadArchive({
         file: input.archive,
         storage: undefined,
@@ -145,7 +157,16 @@ async function restore(input: RestoreInput, created: { database: boolean }): Pro
         fileDestinations: destinations,
         progress,
       });
-      applyInstance(plan, input.target, key, contents.config);
+      applyInstance(plan, input.target, key, contents.config, input.nodeName);
+      if (sourceNode?.outcome === 'retired') {
+        const name = sourceNode.name;
+        await storage.db.transaction().execute((trx) =>
+          retireNodeRow(trx, name, {
+            by: 'cuttle backup restore --no-database',
+            reason: 'the server moved: its backup was restored on another machine',
+          }),
+        );
+      }
     }
     return {
       archive: input.archive,
@@ -158,11 +179,50 @@ async function restore(input: RestoreInput, created: { database: boolean }): Pro
       restorePoint,
       nonPortable: describeNonPortable(contents.nonPortable),
       instance: plan.kind === 'none' ? undefined : { name: plan.name, configFile: plan.configFile },
+      sourceNode,
       durationMs: Date.now() - started,
     };
   } finally {
     await storage.close();
   }
+}
+
+/**
+ * What a move of the server does with the node the archive was made on: retire it when this
+ * instance runs under another name (refused, before anything is written, while it still sends
+ * heartbeats: stop the old server first), nothing when the names are the same (this node takes
+ * its row over).
+ */
+async function sourceNodeToRetire(
+  storage: Storage,
+  contents: ArchiveContents,
+  plan: InstancePlan,
+  nodeName: string | undefined,
+): Promise<RestoreResult['sourceNode']> {
+  const name = contents.config?.sourceNodeName;
+  if (!name || plan.kind === 'none') return undefined;
+  const own = nodeName ?? (plan.kind === 'existing' ? plan.config.nodeName : os.hostname());
+  if (own === name) return { name, outcome: 'same-name' };
+  try {
+    await findNodeToRetire(storage.db, name);
+  } catch (err) {
+    if (err instanceof CuttleError && err.code === 'NODE_NOT_FOUND')
+      return { name, outcome: 'never-registered' };
+    if (err instanceof CuttleError && err.code === 'NODE_RUNNING') {
+      throw new PreconditionError(
+        `The archive was made on node "${name}", which is still running against this database: a move of the server retires it, so it must be stopped first.`,
+        {
+          code: 'NODE_RUNNING',
+          hints: [
+            `On the old server: cuttle service --stop, then run this restore again.`,
+            'If that machine is gone, wait until its heartbeat is older than 15 seconds.',
+          ],
+        },
+      );
+    }
+    throw err;
+  }
+  return { name, outcome: 'retired' };
 }
 
 /**

@@ -89,6 +89,7 @@ export function applyInstance(
   target: ConnectionTarget,
   key: MasterKey,
   portable?: PortableConfig,
+  nodeName?: string,
 ): string | undefined {
   if (plan.kind === 'none') return undefined;
   if (plan.kind === 'new') {
@@ -100,6 +101,7 @@ export function applyInstance(
       cfg.taskCap = portable.taskCap;
       cfg.paths = portable.paths;
     }
+    if (nodeName) cfg.nodeName = nodeName;
     pushHistory(cfg, 'created', null, 'restored from a backup archive');
     saveConfig(plan.configFile, cfg);
     registerInstance(plan.name, plan.configFile);
@@ -118,6 +120,10 @@ export function applyInstance(
   createHomeLayout(cfg.home);
   writeKeyFile(keyFile, key);
   pushHistory(cfg, 'storage', describeStored(cfg.storage, cfg.home), 'backup restore');
+  if (nodeName && nodeName !== cfg.nodeName) {
+    pushHistory(cfg, 'nodeName', cfg.nodeName, 'backup restore');
+    cfg.nodeName = nodeName;
+  }
   cfg.storage = sealConnection(target, key);
   saveConfig(plan.configFile, cfg);
   return plan.configFile;

@@ -5,7 +5,7 @@ import { verificationFailed, verifyArchive } from '../../admin/backup/archive-ve
 import { writeBackup } from '../../admin/backup/backup-create.js';
 import { configuredPassphrase, readPassphraseFile } from '../../admin/backup/backup-key.js';
 import { listArchives } from '../../admin/backup/backup-list.js';
-import { restoreBackup } from '../../admin/backup/backup-restore.js';
+import { type RestoreResult, restoreBackup } from '../../admin/backup/backup-restore.js';
 import {
   type BackupSchedule,
   clearBackupSchedule,
@@ -307,6 +307,7 @@ function registerRestore(backup: Command): void {
     )
     .option('--no-database', 'restore only config, key and files, for a database that already holds the data')
     .option('--restore-point-dir <dir>', 'where the restore point is written (default: the temp folder)')
+    .option('--node-name <name>', "the restored instance's node name (default: this machine's host name)")
     .option('--format <format>', 'text or json', 'text')
     .action(async (file, o) => {
       const passphrase = o.passphraseFile ? readPassphraseFile(o.passphraseFile) : undefined;
@@ -319,6 +320,7 @@ function registerRestore(backup: Command): void {
         overwrite: o.overwrite,
         database: o.database,
         restorePointDir: o.restorePointDir,
+        nodeName: o.nodeName,
         progress: consoleProgress(),
       });
       if (o.format === 'json') return outJson(r);
@@ -340,6 +342,7 @@ function registerRestore(backup: Command): void {
         ],
         ['Restore point', r.restorePoint],
         ['Instance', r.instance ? `${r.instance.name} (${r.instance.configFile})` : '-'],
+        ...(r.sourceNode ? [['Old node', sourceNodeText(r.sourceNode)] as [string, string]] : []),
         ['Took', `${(r.durationMs / 1000).toFixed(1)} s`],
       ]);
       if (r.nonPortable.length) {
@@ -350,4 +353,12 @@ function registerRestore(backup: Command): void {
         for (const v of r.nonPortable) out(`  ${v}`);
       }
     });
+}
+
+function sourceNodeText(n: NonNullable<RestoreResult['sourceNode']>): string {
+  if (n.outcome === 'retired')
+    return `${n.name}: retired (if that server is started again it refuses to run)`;
+  if (n.outcome === 'same-name')
+    return `${n.name}: this instance has the same node name and takes its place; do not start the old server again`;
+  return `${n.name}: never registered in this database, nothing to retire`;
 }
